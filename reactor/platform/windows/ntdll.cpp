@@ -1,0 +1,61 @@
+#include "platform/windows/ntdll.hpp"
+
+#include <mutex>
+#include <string>
+
+namespace tofu::platform::win {
+namespace {
+
+template <class Fn>
+bool resolve(HMODULE module, const char* name, Fn& slot) {
+  FARPROC p = GetProcAddress(module, name);
+  // FARPROC -> typed function pointer: the documented way to use GetProcAddress results.
+  slot = reinterpret_cast<Fn>(reinterpret_cast<void*>(p));
+  return p != nullptr;
+}
+
+struct Loaded {
+  NtApi api{};
+  std::string missing;  // empty when everything required resolved
+};
+
+Loaded load() {
+  Loaded out;
+  HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+  if (ntdll == nullptr) {
+    out.missing = "ntdll.dll";
+    return out;
+  }
+  NtApi& a = out.api;
+  const bool ok = resolve(ntdll, "NtCreateIoCompletion", a.NtCreateIoCompletion) &&
+                  resolve(ntdll, "NtSetIoCompletion", a.NtSetIoCompletion) &&
+                  resolve(ntdll, "NtRemoveIoCompletionEx", a.NtRemoveIoCompletionEx) &&
+                  resolve(ntdll, "NtDeviceIoControlFile", a.NtDeviceIoControlFile) &&
+                  resolve(ntdll, "NtCancelIoFileEx", a.NtCancelIoFileEx) &&
+                  resolve(ntdll, "RtlNtStatusToDosError", a.RtlNtStatusToDosError);
+  if (!ok) {
+    // Name the first one that failed so the user knows which Windows feature is missing.
+    const char* names[] = {"NtCreateIoCompletion", "NtSetIoCompletion", "NtRemoveIoCompletionEx",
+                           "NtDeviceIoControlFile", "NtCancelIoFileEx", "RtlNtStatusToDosError"};
+    for (const char* n : names) {
+      if (GetProcAddress(ntdll, n) == nullptr) {
+        out.missing = n;
+        break;
+      }
+    }
+  }
+  resolve(ntdll, "wine_get_version", a.wine_get_version);  // optional
+  return out;
+}
+
+}  // namespace
+
+Result<const NtApi*> nt_api() {
+  static const Loaded loaded = load();  // C++11 magic static: resolved once, thread-safe
+  if (!loaded.missing.empty()) {
+    return internal_error("ntdll export " + loaded.missing + " not found (Windows 10 or later required)");
+  }
+  return &loaded.api;
+}
+
+}  // namespace tofu::platform::win

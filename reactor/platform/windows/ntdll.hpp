@@ -1,0 +1,65 @@
+#pragma once
+// The ntdll entry points tofu needs, resolved once with GetProcAddress (mingw's import library does
+// not export all of them, and resolving at run time lets us name a missing export clearly).
+// Also the NT structures the AFD poll and IOCP code share, with their x64 layouts pinned by
+// static_asserts.
+#include <winsock2.h>
+#include <windows.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "platform/common/result.hpp"
+
+namespace tofu::platform::win {
+
+using NTSTATUS_T = LONG;
+
+inline constexpr std::uint32_t kStatusSuccess = 0x00000000u;
+inline constexpr std::uint32_t kStatusTimeout = 0x00000102u;
+inline constexpr std::uint32_t kStatusPending = 0x00000103u;
+inline constexpr std::uint32_t kStatusCancelled = 0xC0000120u;
+inline constexpr std::uint32_t kStatusNotFound = 0xC0000225u;
+inline constexpr std::uint32_t kStatusInvalidHandle = 0xC0000008u;
+
+inline std::uint32_t as_u32(NTSTATUS_T s) noexcept { return static_cast<std::uint32_t>(s); }
+
+struct IoStatusBlock {
+  union {
+    NTSTATUS_T Status;
+    void* Pointer;
+  };
+  ULONG_PTR Information;
+};
+static_assert(sizeof(IoStatusBlock) == 16);
+
+// FILE_IO_COMPLETION_INFORMATION, what NtRemoveIoCompletionEx fills.
+struct FileCompletionInformation {
+  ULONG_PTR KeyContext;
+  void* ApcContext;
+  IoStatusBlock IoStatus;
+};
+static_assert(sizeof(FileCompletionInformation) == 32);
+static_assert(offsetof(FileCompletionInformation, IoStatus) == 16);
+
+using IoApcRoutine = void(NTAPI*)(void* ApcContext, IoStatusBlock* IoStatusBlock, ULONG Reserved);
+
+struct NtApi {
+  NTSTATUS_T(NTAPI* NtCreateIoCompletion)(HANDLE* port, ACCESS_MASK access, void* object_attributes,
+                                           ULONG concurrent_threads);
+  NTSTATUS_T(NTAPI* NtSetIoCompletion)(HANDLE port, ULONG_PTR key, void* apc_context, NTSTATUS_T status,
+                                        ULONG_PTR information);
+  NTSTATUS_T(NTAPI* NtRemoveIoCompletionEx)(HANDLE port, FileCompletionInformation* entries, ULONG count,
+                                             ULONG* removed, LARGE_INTEGER* timeout, BOOLEAN alertable);
+  NTSTATUS_T(NTAPI* NtDeviceIoControlFile)(HANDLE file, HANDLE event, IoApcRoutine apc_routine,
+                                            void* apc_context, IoStatusBlock* iosb, ULONG code,
+                                            void* in, ULONG in_len, void* out, ULONG out_len);
+  NTSTATUS_T(NTAPI* NtCancelIoFileEx)(HANDLE file, IoStatusBlock* request, IoStatusBlock* iosb);
+  ULONG(NTAPI* RtlNtStatusToDosError)(NTSTATUS_T status);
+  const char*(__cdecl* wine_get_version)();  // optional: only Wine exports it
+};
+
+// Resolves every required export on first use (thread-safe). The error names the missing export.
+Result<const NtApi*> nt_api();
+
+}  // namespace tofu::platform::win

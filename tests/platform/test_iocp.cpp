@@ -1,0 +1,64 @@
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <thread>
+
+#include "platform/windows/iocp.hpp"
+
+using namespace tofu::platform::win;
+
+TEST_CASE("ntdll entry points resolve", "[platform][iocp]") {
+  auto api = nt_api();
+  REQUIRE(api.ok());
+  CHECK(api.value()->NtSetIoCompletion != nullptr);
+  CHECK(api.value()->NtRemoveIoCompletionEx != nullptr);
+  CHECK(api.value()->NtCancelIoFileEx != nullptr);
+}
+
+TEST_CASE("a posted wake-up is dequeued with its key, context, status and information", "[platform][iocp]") {
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  int marker = 0;
+  REQUIRE(port->post(0xDEADBEEF, &marker, 0x1234, 99).ok());
+  std::array<Completion, 4> out{};
+  auto n = port->dequeue(out, 5000);
+  REQUIRE(n.ok());
+  REQUIRE(n.value() == 1);
+  CHECK(out[0].key == 0xDEADBEEF);
+  CHECK(out[0].apc_context == &marker);
+  CHECK(out[0].status == 0x1234);
+  CHECK(out[0].information == 99);
+}
+
+TEST_CASE("dequeue times out with nothing queued", "[platform][iocp]") {
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  std::array<Completion, 4> out{};
+  auto n = port->dequeue(out, 20);
+  INFO((n.ok() ? std::string() : n.error().message()));
+  REQUIRE(n.ok());
+  CHECK(n.value() == 0);
+}
+
+TEST_CASE("a batch dequeue returns every posted completion in order", "[platform][iocp]") {
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  for (ULONG_PTR k = 1; k <= 10; ++k) REQUIRE(port->post(k).ok());
+  std::array<Completion, 16> out{};
+  auto n = port->dequeue(out, 5000);
+  REQUIRE(n.ok());
+  REQUIRE(n.value() == 10);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(out[i].key == i + 1);
+}
+
+TEST_CASE("a wake-up posted from another thread unblocks an infinite wait", "[platform][iocp]") {
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  std::thread poster([&] { (void)port->post(7, nullptr, 0, 0); });
+  std::array<Completion, 1> out{};
+  auto n = port->dequeue(out, -1);
+  poster.join();
+  REQUIRE(n.ok());
+  REQUIRE(n.value() == 1);
+  CHECK(out[0].key == 7);
+}
