@@ -23,9 +23,9 @@ TEST_CASE("Result carries either a value or the error, never both", "[platform]"
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().source == ErrorSource::internal);
   CHECK(bad.error().context == "nope");
-  Status fine;
+  SysStatus fine;
   CHECK(fine.ok());
-  Status failed = posix_error(EBADF, "close");
+  SysStatus failed = posix_error(EBADF, "close");
   CHECK_FALSE(failed.ok());
   CHECK(failed.error().code == EBADF);
 }

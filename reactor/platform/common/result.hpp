@@ -47,6 +47,6 @@ class [[nodiscard]] Result<void> {
   bool ok_ = true;
 };
 
-using Status = Result<void>;
+using SysStatus = Result<void>;
 
 }  // namespace tofu::platform

@@ -30,7 +30,7 @@ Readiness EpollSet::from_epoll(std::uint32_t events) noexcept {
   return r;
 }
 
-Status EpollSet::add(int fd, Interest interest, std::uint64_t key) {
+SysStatus EpollSet::add(int fd, Interest interest, std::uint64_t key) {
   epoll_event ev{};
   ev.events = to_epoll(interest);
   ev.data.u64 = key;
@@ -38,7 +38,7 @@ Status EpollSet::add(int fd, Interest interest, std::uint64_t key) {
   return {};
 }
 
-Status EpollSet::modify(int fd, Interest interest, std::uint64_t key) {
+SysStatus EpollSet::modify(int fd, Interest interest, std::uint64_t key) {
   epoll_event ev{};
   ev.events = to_epoll(interest);
   ev.data.u64 = key;
@@ -46,7 +46,7 @@ Status EpollSet::modify(int fd, Interest interest, std::uint64_t key) {
   return {};
 }
 
-Status EpollSet::remove(int fd) {
+SysStatus EpollSet::remove(int fd) {
   if (::epoll_ctl(fd_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0) return last_posix_error("epoll_ctl(DEL)");
   return {};
 }

@@ -22,9 +22,9 @@ class EpollSet {
  public:
   static Result<EpollSet> create();
 
-  Status add(int fd, Interest interest, std::uint64_t key);
-  Status modify(int fd, Interest interest, std::uint64_t key);
-  Status remove(int fd);
+  SysStatus add(int fd, Interest interest, std::uint64_t key);
+  SysStatus modify(int fd, Interest interest, std::uint64_t key);
+  SysStatus remove(int fd);
   // Waits up to timeout_ms (-1 = forever) and fills `out`; returns how many were filled.
   // EINTR counts as "0 events", not an error.
   Result<std::size_t> wait(std::span<EpollEvent> out, int timeout_ms);

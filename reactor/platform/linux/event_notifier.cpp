@@ -13,7 +13,7 @@ Result<EventNotifier> EventNotifier::create() {
   return EventNotifier(UniqueFd(fd));
 }
 
-Status EventNotifier::notify() const {
+SysStatus EventNotifier::notify() const {
   const std::uint64_t one = 1;
   for (;;) {
     if (::write(fd_.get(), &one, sizeof one) == static_cast<ssize_t>(sizeof one)) return {};

@@ -14,7 +14,7 @@ class EventNotifier {
   static Result<EventNotifier> create();
 
   // Thread-safe. Never blocks: when the counter is saturated a wake is already pending.
-  Status notify() const;
+  SysStatus notify() const;
   // Reactor thread: consume all pending wakes; returns how many notify() calls were coalesced
   // (0 when nothing was pending).
   Result<std::uint64_t> drain() const;

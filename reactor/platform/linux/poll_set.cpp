@@ -20,7 +20,7 @@ Readiness PollSet::from_poll(short revents) noexcept {
   return r;
 }
 
-Status PollSet::add(int fd, Interest interest, std::uint64_t key) {
+SysStatus PollSet::add(int fd, Interest interest, std::uint64_t key) {
   if (fd < 0) return posix_error(EBADF, "PollSet::add");
   if (slot_of_.contains(fd)) return posix_error(EEXIST, "PollSet::add");
   slot_of_.emplace(fd, fds_.size());
@@ -29,7 +29,7 @@ Status PollSet::add(int fd, Interest interest, std::uint64_t key) {
   return {};
 }
 
-Status PollSet::modify(int fd, Interest interest, std::uint64_t key) {
+SysStatus PollSet::modify(int fd, Interest interest, std::uint64_t key) {
   const auto it = slot_of_.find(fd);
   if (it == slot_of_.end()) return posix_error(ENOENT, "PollSet::modify");
   fds_[it->second].events = to_poll(interest);
@@ -37,7 +37,7 @@ Status PollSet::modify(int fd, Interest interest, std::uint64_t key) {
   return {};
 }
 
-Status PollSet::remove(int fd) {
+SysStatus PollSet::remove(int fd) {
   const auto it = slot_of_.find(fd);
   if (it == slot_of_.end()) return posix_error(ENOENT, "PollSet::remove");
   const std::size_t slot = it->second;

@@ -20,9 +20,9 @@ struct PollEvent {
 
 class PollSet {
  public:
-  Status add(int fd, Interest interest, std::uint64_t key);
-  Status modify(int fd, Interest interest, std::uint64_t key);
-  Status remove(int fd);
+  SysStatus add(int fd, Interest interest, std::uint64_t key);
+  SysStatus modify(int fd, Interest interest, std::uint64_t key);
+  SysStatus remove(int fd);
   // Waits up to timeout_ms (-1 = forever); fills at most out.size() events, fairly rotating the
   // start so a busy low slot cannot starve later ones. EINTR counts as "0 events".
   Result<std::size_t> wait(std::span<PollEvent> out, int timeout_ms);

@@ -56,16 +56,16 @@ AfdPollOp::~AfdPollOp() {
   }
 }
 
-Status AfdPollOp::submit(SOCKET base, std::uint32_t afd_events) {
+SysStatus AfdPollOp::submit(SOCKET base, std::uint32_t afd_events) {
   // ApcContext must be non-null or the I/O manager queues nothing to the port.
   return issue(base, afd_events, nullptr, this);
 }
 
-Status AfdPollOp::submit_with_event(SOCKET base, std::uint32_t afd_events, HANDLE event) {
+SysStatus AfdPollOp::submit_with_event(SOCKET base, std::uint32_t afd_events, HANDLE event) {
   return issue(base, afd_events, event, nullptr);
 }
 
-Status AfdPollOp::issue(SOCKET base, std::uint32_t afd_events, HANDLE event, void* apc_context) {
+SysStatus AfdPollOp::issue(SOCKET base, std::uint32_t afd_events, HANDLE event, void* apc_context) {
   if (pending_) return internal_error("AfdPollOp::submit: a poll is already pending");
   auto api = nt_api();
   if (!api.ok()) return std::move(api).error();
@@ -90,7 +90,7 @@ Status AfdPollOp::issue(SOCKET base, std::uint32_t afd_events, HANDLE event, voi
   return ntstatus_error(as_u32(st), "NtDeviceIoControlFile(IOCTL_AFD_POLL)");
 }
 
-Status AfdPollOp::cancel() {
+SysStatus AfdPollOp::cancel() {
   if (!pending_) return {};
   auto api = nt_api();
   if (!api.ok()) return std::move(api).error();

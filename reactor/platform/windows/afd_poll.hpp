@@ -69,13 +69,13 @@ class AfdPollOp {
 
   // Issue one poll for `afd_events` on `base` (a base socket handle already associated with an
   // IoCompletionPort). Its completion carries ApcContext == this. At most one poll at a time.
-  Status submit(SOCKET base, std::uint32_t afd_events);
+  SysStatus submit(SOCKET base, std::uint32_t afd_events);
   // The same, completing by signalling `event` instead of an IOCP (the socket must NOT be
   // associated with a port). Wait on the event, then call complete().
-  Status submit_with_event(SOCKET base, std::uint32_t afd_events, HANDLE event);
+  SysStatus submit_with_event(SOCKET base, std::uint32_t afd_events, HANDLE event);
   // Ask the kernel to cancel the pending poll. The completion still arrives exactly once: with
   // STATUS_CANCELLED, or with the result it had already produced.
-  Status cancel();
+  SysStatus cancel();
   // Call exactly once per submit, when its completion is dequeued (or its event fired).
   Outcome complete() noexcept;
 
@@ -88,7 +88,7 @@ class AfdPollOp {
   static AfdPollOp* from(const Completion& c) noexcept { return static_cast<AfdPollOp*>(c.apc_context); }
 
  private:
-  Status issue(SOCKET base, std::uint32_t afd_events, HANDLE event, void* apc_context);
+  SysStatus issue(SOCKET base, std::uint32_t afd_events, HANDLE event, void* apc_context);
 
   IoStatusBlock iosb_{};
   afd::PollInfo info_{};

@@ -34,14 +34,14 @@ IoCompletionPort::~IoCompletionPort() {
   if (port_ != nullptr) CloseHandle(port_);
 }
 
-Status IoCompletionPort::associate(HANDLE handle, ULONG_PTR key) {
+SysStatus IoCompletionPort::associate(HANDLE handle, ULONG_PTR key) {
   if (CreateIoCompletionPort(handle, port_, key, 0) == nullptr) {
     return last_win32_error("CreateIoCompletionPort(associate)");
   }
   return {};
 }
 
-Status IoCompletionPort::post(ULONG_PTR key, void* apc_context, std::uint32_t status,
+SysStatus IoCompletionPort::post(ULONG_PTR key, void* apc_context, std::uint32_t status,
                               ULONG_PTR information) {
   const NTSTATUS_T st =
       api_->NtSetIoCompletion(port_, key, apc_context, static_cast<NTSTATUS_T>(status), information);

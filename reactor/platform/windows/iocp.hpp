@@ -28,9 +28,9 @@ class IoCompletionPort {
   ~IoCompletionPort();
 
   // Route completions of I/O on `handle` (a base socket handle) to this port with `key`.
-  Status associate(HANDLE handle, ULONG_PTR key);
+  SysStatus associate(HANDLE handle, ULONG_PTR key);
   // Queue a completion without any I/O: the cross-thread wake-up. Thread-safe.
-  Status post(ULONG_PTR key, void* apc_context = nullptr, std::uint32_t status = 0,
+  SysStatus post(ULONG_PTR key, void* apc_context = nullptr, std::uint32_t status = 0,
               ULONG_PTR information = 0);
   // Dequeue up to out.size() completions, waiting at most timeout_ms (-1 = forever).
   // Returns 0 on timeout.

@@ -19,7 +19,7 @@ Result<SOCKET> query_handle(SOCKET s, DWORD code, const char* what) {
 }
 }  // namespace
 
-Status ensure_winsock() {
+SysStatus ensure_winsock() {
   static const int rc = [] {
     WSADATA data;
     return WSAStartup(MAKEWORD(2, 2), &data);
@@ -36,7 +36,7 @@ Result<SOCKET> base_handle(SOCKET s) {
   return std::move(base).error();  // report the primary failure: it is the one users can look up
 }
 
-Status set_nonblocking(SOCKET s, bool on) {
+SysStatus set_nonblocking(SOCKET s, bool on) {
   u_long mode = on ? 1 : 0;
   if (ioctlsocket(s, static_cast<long>(FIONBIO), &mode) != 0) return last_winsock_error("ioctlsocket(FIONBIO)");
   return {};

@@ -11,7 +11,7 @@ namespace tofu::platform::win {
 
 // WSAStartup(2.2) once per process, on first use; thread-safe. Never undone: sockets may outlive
 // any single owner, and process exit releases Winsock anyway.
-Status ensure_winsock();
+SysStatus ensure_winsock();
 
 // The base provider handle of a socket: the handle AFD_POLL and the IOCP must see. Layered service
 // providers wrap sockets; SIO_BASE_HANDLE unwraps them, and where an LSP refuses that ioctl,
@@ -19,7 +19,7 @@ Status ensure_winsock();
 Result<SOCKET> base_handle(SOCKET s);
 
 // Sets FIONBIO.
-Status set_nonblocking(SOCKET s, bool on = true);
+SysStatus set_nonblocking(SOCKET s, bool on = true);
 
 // Owns one SOCKET; closesocket exactly once.
 class UniqueSocket {
