@@ -1,0 +1,147 @@
+#pragma once
+/// @file
+/// The engine (the original tofu's "Ampe"): one reactor thread that owns every socket, a bounded
+/// message pool, and channel groups through which the application posts and receives messages.
+///
+/// Threading: every Engine and ChannelGroup function may be called from any thread, except that
+/// each group has ONE receiving thread (wait_receive). Nothing here calls back into user code.
+///
+/// Ownership: a message is always owned by exactly one party. post() moves it into the engine
+/// (the caller's MessagePtr becomes empty) or, on a validation error, leaves it with the caller.
+/// The engine hands every message back to the application: delivered, returned with a status, or
+/// (once fully sent) recycled into the pool.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "tofu/message.hpp"
+#include "tofu/pool.hpp"
+#include "tofu/status.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tofu {
+
+/// Which readiness mechanism the reactor uses.
+enum class Backend : std::uint8_t {
+  best,   ///< epoll on Linux, afd on Windows
+  poll,   ///< POSIX poll(2) (Linux): the original tofu's model
+  epoll,  ///< Linux epoll, level-triggered
+  afd,    ///< Windows: one I/O completion port + IOCTL_AFD_POLL per socket
+};
+
+/// "poll", "epoll", "afd" or "best".
+const char* to_string(Backend b) noexcept;
+/// Parses a backend name as printed by to_string; returns false for an unknown name.
+bool parse_backend(std::string_view name, Backend& out) noexcept;
+/// True when this build and host can run `b` (best is always available).
+bool backend_available(Backend b) noexcept;
+
+struct EngineOptions {
+  /// Messages created up front / the most that may exist at once (in use + idle). The maximum is
+  /// the backpressure bound: when every message is in use, get() returns an empty MessagePtr and
+  /// the reactor stops reading until the application returns some.
+  PoolOptions pool{};
+  Backend backend = Backend::best;
+  /// Where the engine logs; nullptr = the quiet default (warnings and errors to stderr are
+  /// off too). Set e.g. spdlog::stderr_color_mt("tofu") to see what the reactor does.
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+class ChannelGroup;
+class EngineImpl;
+namespace detail {
+struct GroupState;
+}
+
+/// What post() tells the caller.
+struct PostResult {
+  Status status = Status::success;  ///< success, or why the message was refused (caller keeps it)
+  BinaryHeader header{};            ///< on success: the final header (channel number, message id)
+};
+
+/// What wait_receive() tells the caller when it returns no message.
+enum class ReceiveEnd : std::uint8_t {
+  message,   ///< a message was returned
+  timeout,   ///< nothing arrived in time
+  shutdown,  ///< the group or the engine was shut down and the queue is drained
+};
+
+class Engine {
+ public:
+  /// Starts the reactor thread. On failure returns nullptr and, when `error` is given, a
+  /// description of what failed (e.g. "backend epoll: epoll_create1: ... (errno 24)").
+  static std::unique_ptr<Engine> create(const EngineOptions& options = {}, std::string* error = nullptr);
+
+  /// Stops the engine (see shutdown()) and joins the reactor thread.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// A clean message from the pool, or an empty MessagePtr when the pool is exhausted
+  /// (that is the backpressure signal: return received messages, then try again) or the
+  /// engine is shut down.
+  MessagePtr get();
+
+  /// A new channel group, or nullptr after shutdown began.
+  std::shared_ptr<ChannelGroup> create_group();
+
+  /// Closes every channel, returns every message still queued inside the engine to its group's
+  /// receive queue with status shutdown_started (origin engine), then stops the reactor thread.
+  /// Receivers drain what is queued and then see ReceiveEnd::shutdown. Idempotent.
+  void shutdown();
+
+  /// Pool accounting (the application's messages).
+  [[nodiscard]] PoolStats pool_stats() const;
+  /// The backend actually in use (never `best`).
+  [[nodiscard]] Backend backend() const noexcept;
+  /// Channels currently open (listeners, clients and accepted connections).
+  [[nodiscard]] std::size_t channel_count() const;
+
+ private:
+  friend class ChannelGroup;
+  explicit Engine(std::shared_ptr<EngineImpl> impl);
+  std::shared_ptr<EngineImpl> impl_;
+};
+
+class ChannelGroup {
+ public:
+  /// Closes the group's channels (as destroy() does) if the application did not.
+  ~ChannelGroup();
+  ChannelGroup(const ChannelGroup&) = delete;
+  ChannelGroup& operator=(const ChannelGroup&) = delete;
+
+  /// Validates the message (check_and_prepare, plus: a non-zero channel must exist and belong to
+  /// this group; a Hello/Welcome request must carry a parsable address), assigns a channel number
+  /// to a Hello/Welcome request with channel 0, and queues it for the reactor. On success `msg` is
+  /// empty and the returned header says which channel and message id it got. On failure `msg` is
+  /// untouched and the status says why (e.g. invalid_channel_number, invalid_address,
+  /// shutdown_started). Returns quickly: nothing is on the wire yet.
+  PostResult post(MessagePtr& msg);
+
+  /// Waits up to `timeout` for the next message for this group: data from a peer, a response to
+  /// one of our requests, or an engine status report (origin engine). Returns an empty MessagePtr
+  /// on timeout or when the group is closed and drained; `end` says which.
+  MessagePtr wait_receive(std::chrono::milliseconds timeout, ReceiveEnd* end = nullptr);
+
+  /// Wakes this group's receiver from another thread: `msg` (status forced to receiver_update,
+  /// origin application) is put in the receive queue, or, when `msg` is empty, an engine Signal
+  /// with status receiver_update. Returns pool_empty if no message could be made for the signal.
+  Status update_receiver(MessagePtr msg = {});
+
+  /// Closes every channel of this group and waits until the reactor has done so; their queued
+  /// messages and a channel_closed Signal per channel land in this group's receive queue, which is
+  /// then closed (wait_receive drains it and then reports shutdown). Idempotent.
+  void destroy();
+
+ private:
+  friend class Engine;
+  ChannelGroup(std::shared_ptr<EngineImpl> engine, std::shared_ptr<detail::GroupState> state);
+  std::shared_ptr<EngineImpl> engine_;
+  std::shared_ptr<detail::GroupState> state_;
+};
+
+}  // namespace tofu

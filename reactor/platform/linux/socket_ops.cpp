@@ -1,0 +1,210 @@
+#include "platform/common/socket_ops.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace tofu::platform {
+namespace {
+
+const sockaddr* sa(const SocketAddress& a) { return reinterpret_cast<const sockaddr*>(a.storage.data()); }
+
+bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
+
+}  // namespace
+
+int SocketAddress::family() const noexcept { return sa(*this)->sa_family; }
+
+Result<std::vector<SocketAddress>> resolve_tcp(std::string_view host, std::uint16_t port, bool passive) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  const std::string h(host);
+  const std::string p = std::to_string(port);
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(h.empty() ? nullptr : h.c_str(), p.c_str(), &hints, &res);
+  if (rc != 0) {
+    return SysError{ErrorSource::internal, rc, "getaddrinfo(" + h + "): " + ::gai_strerror(rc)};
+  }
+  std::vector<SocketAddress> out;
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_addrlen > sizeof(SocketAddress::storage)) continue;
+    SocketAddress a;
+    a.kind = AddressKind::tcp;
+    a.length = static_cast<std::uint32_t>(ai->ai_addrlen);
+    std::memcpy(a.storage.data(), ai->ai_addr, ai->ai_addrlen);
+    out.push_back(a);
+  }
+  ::freeaddrinfo(res);
+  if (out.empty()) return internal_error("getaddrinfo(" + h + "): no usable address");
+  return out;
+}
+
+Result<SocketAddress> uds_address(std::string_view path) {
+  sockaddr_un un{};
+  if (path.empty() || path.size() >= sizeof un.sun_path) {
+    return posix_error(ENAMETOOLONG, "uds path '" + std::string(path) + "'");
+  }
+  un.sun_family = AF_UNIX;
+  std::memcpy(un.sun_path, path.data(), path.size());
+  SocketAddress a;
+  a.kind = AddressKind::uds;
+  a.length = static_cast<std::uint32_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  std::memcpy(a.storage.data(), &un, sizeof un);
+  return a;
+}
+
+std::string to_tofu_address(const SocketAddress& a) {
+  const sockaddr* s = sa(a);
+  char text[INET6_ADDRSTRLEN] = {};
+  if (s->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(s);
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    return std::string("tcp|") + text + "|" + std::to_string(ntohs(in->sin_port));
+  }
+  if (s->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(s);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+    return std::string("tcp|") + text + "|" + std::to_string(ntohs(in6->sin6_port));
+  }
+  if (s->sa_family == AF_UNIX) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(s);
+    return std::string("uds|") + std::string(un->sun_path, ::strnlen(un->sun_path, sizeof un->sun_path));
+  }
+  return "unknown";
+}
+
+Result<NativeSocket> open_stream(const SocketAddress& a) {
+  const int fd = ::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return last_posix_error("socket");
+  if (a.kind == AddressKind::tcp) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // messages, not streams
+  }
+  return fd;
+}
+
+SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog) {
+  if (a.kind == AddressKind::tcp) {
+    const int one = 1;
+    if (::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+      return last_posix_error("setsockopt(SO_REUSEADDR)");
+    }
+  } else {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(a.storage.data());
+    struct stat st{};
+    if (::stat(un->sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(un->sun_path);
+  }
+  if (::bind(s, sa(a), a.length) != 0) return last_posix_error("bind");
+  if (::listen(s, backlog) != 0) return last_posix_error("listen");
+  return {};
+}
+
+Result<SocketAddress> local_address(NativeSocket s, AddressKind kind) {
+  SocketAddress a;
+  a.kind = kind;
+  socklen_t len = sizeof a.storage;
+  if (::getsockname(s, reinterpret_cast<sockaddr*>(a.storage.data()), &len) != 0) {
+    return last_posix_error("getsockname");
+  }
+  a.length = len;
+  return a;
+}
+
+void close_socket(NativeSocket s) noexcept {
+  if (s >= 0) ::close(s);
+}
+
+void remove_uds_path(std::string_view path) noexcept {
+  const std::string p(path);
+  ::unlink(p.c_str());
+}
+
+IoResult accept_one(NativeSocket listener, NativeSocket* accepted) {
+  for (;;) {
+    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on UDS
+      *accepted = fd;
+      return {};
+    }
+    if (errno == EINTR) continue;
+    // A connection that died in the backlog is not the listener's failure: try the next one.
+    if (errno == ECONNABORTED || errno == EPROTO) continue;
+    if (would_block(errno)) return IoResult{IoState::would_block, 0, {}};
+    return IoResult{IoState::failed, 0, last_posix_error("accept4")};
+  }
+}
+
+IoResult start_connect(NativeSocket s, const SocketAddress& a) {
+  for (;;) {
+    if (::connect(s, sa(a), a.length) == 0) return {};
+    if (errno == EINTR) continue;
+    // UDS connect to a full backlog reports EAGAIN; treat it like a refused connection.
+    if (errno == EINPROGRESS) return IoResult{IoState::in_progress, 0, {}};
+    return IoResult{IoState::failed, 0, last_posix_error("connect")};
+  }
+}
+
+SysStatus connect_result(NativeSocket s) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return last_posix_error("getsockopt(SO_ERROR)");
+  if (err != 0) return posix_error(err, "connect");
+  return {};
+}
+
+IoResult send_some(NativeSocket s, std::span<const ConstBuffer> buffers) {
+  iovec iov[64];
+  const std::size_t n = std::min<std::size_t>(buffers.size(), std::size(iov));
+  for (std::size_t i = 0; i < n; ++i) {
+    iov[i].iov_base = const_cast<std::byte*>(buffers[i].data);  // sendmsg does not write through it
+    iov[i].iov_len = buffers[i].size;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = n;
+  for (;;) {
+    const ssize_t sent = ::sendmsg(s, &msg, MSG_NOSIGNAL);
+    if (sent >= 0) return IoResult{IoState::done, static_cast<std::size_t>(sent), {}};
+    if (errno == EINTR) continue;
+    if (would_block(errno)) return IoResult{IoState::would_block, 0, {}};
+    return IoResult{IoState::failed, 0, last_posix_error("sendmsg")};
+  }
+}
+
+IoResult recv_some(NativeSocket s, std::span<std::byte> into) {
+  for (;;) {
+    const ssize_t got = ::recv(s, into.data(), into.size(), 0);
+    if (got > 0) return IoResult{IoState::done, static_cast<std::size_t>(got), {}};
+    if (got == 0) return IoResult{IoState::closed, 0, {}};
+    if (errno == EINTR) continue;
+    if (would_block(errno)) return IoResult{IoState::would_block, 0, {}};
+    return IoResult{IoState::failed, 0, last_posix_error("recv")};
+  }
+}
+
+bool is_connection_refused(const SysError& e) noexcept {
+  return e.source == ErrorSource::posix && (e.code == ECONNREFUSED || e.code == EAGAIN);
+}
+bool is_path_not_found(const SysError& e) noexcept {
+  return e.source == ErrorSource::posix && (e.code == ENOENT || e.code == ENOTDIR);
+}
+bool is_connection_reset(const SysError& e) noexcept {
+  return e.source == ErrorSource::posix && (e.code == ECONNRESET || e.code == EPIPE || e.code == ECONNABORTED);
+}
+
+}  // namespace tofu::platform

@@ -1,0 +1,226 @@
+// The application side of the engine: creation, post() validation, groups, shutdown.
+#include "engine/engine_impl.hpp"
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include "tofu/address.hpp"
+
+namespace tofu {
+namespace {
+
+platform::PollerKind poller_kind(Backend b) {
+  switch (b) {
+    case Backend::poll: return platform::PollerKind::poll;
+    case Backend::epoll: return platform::PollerKind::epoll;
+    case Backend::afd: return platform::PollerKind::afd;
+    case Backend::best: break;
+  }
+#ifdef _WIN32
+  return platform::PollerKind::afd;
+#else
+  return platform::PollerKind::epoll;
+#endif
+}
+
+Backend backend_of(platform::PollerKind k) {
+  switch (k) {
+    case platform::PollerKind::poll: return Backend::poll;
+    case platform::PollerKind::epoll: return Backend::epoll;
+    case platform::PollerKind::afd: return Backend::afd;
+  }
+  return Backend::best;
+}
+
+// Resolves a Hello/Welcome request's address header. Syntax errors and unresolvable names are
+// refused here, synchronously, so the caller learns at once (invalid_address / wrong_address).
+Status resolve(const Message& m, std::optional<platform::SocketAddress>& out) {
+  const AddressRole role =
+      m.header.opcode == OpCode::welcome_request ? AddressRole::listen : AddressRole::connect;
+  const std::string_view header = role == AddressRole::listen ? kListenOnHeader : kConnectToHeader;
+  const auto value = m.text_headers.find(header);
+  if (!value) return Status::wrong_address;
+  const AddressResult parsed = parse_address(*value, role);
+  if (!ok(parsed.status)) return parsed.status;
+  const Address& a = parsed.address;
+  if (a.transport == Transport::uds) {
+    auto addr = platform::uds_address(a.path);
+    if (!addr.ok()) return Status::invalid_address;
+    out = addr.value();
+    return Status::success;
+  }
+  auto addrs = platform::resolve_tcp(a.host, a.port, role == AddressRole::listen);
+  if (!addrs.ok()) return Status::invalid_address;
+  out = addrs.value().front();
+  return Status::success;
+}
+
+}  // namespace
+
+std::shared_ptr<EngineImpl> EngineImpl::create(const EngineOptions& options, std::string* error) {
+  const platform::PollerKind kind = poller_kind(options.backend);
+  if (!platform::poller_available(kind)) {
+    if (error != nullptr) *error = std::string("backend ") + to_string(options.backend) + " is not available on this OS";
+    return nullptr;
+  }
+  auto poller = platform::make_poller(kind);
+  if (!poller.ok()) {
+    if (error != nullptr) *error = std::string("backend ") + to_string(backend_of(kind)) + ": " + poller.error().message();
+    return nullptr;
+  }
+  std::shared_ptr<EngineImpl> impl(new EngineImpl(options, std::move(poller).value(), backend_of(kind)));
+  impl->thread_ = std::thread([raw = impl.get()] { raw->run(); });
+  return impl;
+}
+
+EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend)
+    : pool_(Pool::create(options.pool)),
+      // One close signal per possible channel plus slack: this pool is never the bottleneck.
+      status_pool_(Pool::create(PoolOptions{0, 2 * 65536, 4096})),
+      log_(options.logger ? options.logger
+                          : std::make_shared<spdlog::logger>("tofu", std::make_shared<spdlog::sinks::null_sink_mt>())),
+      poller_(std::move(poller)),
+      backend_(backend),
+      read_buffer_(64 * 1024) {}
+
+EngineImpl::~EngineImpl() { shutdown(); }
+
+MessagePtr EngineImpl::get() {
+  if (shutting_down_.load(std::memory_order_acquire)) return {};
+  return pool_->get();
+}
+
+std::shared_ptr<detail::GroupState> EngineImpl::new_group() {
+  if (shutting_down_.load(std::memory_order_acquire)) return nullptr;
+  auto g = std::make_shared<detail::GroupState>(next_group_id_.fetch_add(1));
+  std::lock_guard lock(groups_mu_);
+  std::erase_if(groups_, [](const auto& w) { return w.expired(); });
+  groups_.push_back(g);
+  return g;
+}
+
+PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg) {
+  PostResult r;
+  if (!msg) {
+    r.status = Status::null_message;
+    return r;
+  }
+  if (shutting_down_.load(std::memory_order_acquire) || group->closed()) {
+    r.status = Status::shutdown_started;
+    return r;
+  }
+  Message& m = *msg;
+  const BinaryHeader before = m.header;
+  r.status = check_and_prepare(m);
+  if (!ok(r.status)) {
+    m.header = before;  // a refused message goes back untouched
+    return r;
+  }
+  Command c;
+  c.group = group;
+  const bool opens = m.header.channel_number == 0 &&
+                     (m.header.opcode == OpCode::hello_request || m.header.opcode == OpCode::welcome_request);
+  if (opens) {
+    r.status = resolve(m, c.address);
+    if (!ok(r.status)) {
+      m.header = before;
+      return r;
+    }
+    const ChannelNumber n = registry_.allocate(group->id);
+    if (n == 0) {
+      m.header = before;
+      r.status = Status::not_allowed;  // all 65534 channel numbers are in use
+      return r;
+    }
+    m.header.channel_number = n;
+  } else {
+    const auto owner = registry_.owner(m.header.channel_number);
+    if (!owner || *owner != group->id) {
+      m.header = before;
+      r.status = Status::invalid_channel_number;
+      return r;
+    }
+  }
+  r.header = m.header;
+  const bool oob = m.header.oob;
+  c.msg = std::move(msg);
+  enqueue(std::move(c), oob);
+  // A shutdown racing with this post returns the message through the group with a status.
+  return r;
+}
+
+void EngineImpl::enqueue(Command c, bool oob) {
+  {
+    std::lock_guard lock(mailbox_mu_);
+    if (stopped_) {
+      // The reactor is gone: hand the message straight back (never lose it).
+      if (c.msg && c.group) {
+        if (c.msg->header.channel_number != 0 &&
+            (c.msg->header.opcode == OpCode::hello_request || c.msg->header.opcode == OpCode::welcome_request)) {
+          registry_.release(c.msg->header.channel_number);
+        }
+        return_to_app(*c.group, std::move(c.msg), Status::shutdown_started);
+      }
+      if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
+      return;
+    }
+    (oob ? mailbox_oob_ : mailbox_).push_back(std::move(c));
+  }
+  wake();
+}
+
+void EngineImpl::wake() noexcept {
+  if (auto st = poller_->notifier().notify(); !st.ok()) {
+    log_->error("tofu: waking the reactor failed: {}", st.error().message());
+  }
+}
+
+Status EngineImpl::update_receiver(detail::GroupState& group, MessagePtr msg) {
+  if (msg) {
+    msg->header.status = Status::receiver_update;
+    msg->header.origin = Origin::application;
+    group.deliver(std::move(msg));
+    return Status::success;
+  }
+  MessagePtr sig = engine_signal(0, 0, Status::receiver_update);
+  if (!sig) return Status::pool_empty;
+  group.deliver(std::move(sig));
+  return Status::success;
+}
+
+void EngineImpl::destroy_group(const std::shared_ptr<detail::GroupState>& group) {
+  Command c;
+  c.kind = Command::Kind::destroy_group;
+  c.group = group;
+  enqueue(std::move(c), true);
+  group->wait_destroyed();
+}
+
+void EngineImpl::shutdown() {
+  shutting_down_.store(true, std::memory_order_release);
+  {
+    std::lock_guard lock(mailbox_mu_);
+    stop_ = true;
+  }
+  wake();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status status) {
+  m->header.origin = Origin::engine;
+  m->header.status = status;
+  group.deliver(std::move(m));
+}
+
+MessagePtr EngineImpl::engine_signal(ChannelNumber n, MessageId id, Status status) {
+  MessagePtr m = status_pool_->get();
+  if (!m) return m;
+  m->header = make_header(OpCode::signal);
+  m->header.origin = Origin::engine;
+  m->header.status = status;
+  m->header.channel_number = n;
+  m->header.message_id = id;
+  return m;
+}
+
+}  // namespace tofu

@@ -1,0 +1,115 @@
+#pragma once
+// EngineImpl: the engine's shared state (pool, channel registry, mailbox) and its reactor thread.
+// Application-side functions (engine_impl.cpp) only validate, queue and wake; everything that
+// touches a socket runs on the reactor thread (reactor_loop.cpp, channel_io.cpp).
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/channel.hpp"
+#include "engine/channel_registry.hpp"
+#include "engine/group_state.hpp"
+#include "platform/common/poller.hpp"
+#include "tofu/engine.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tofu {
+
+class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
+ public:
+  static std::shared_ptr<EngineImpl> create(const EngineOptions& options, std::string* error);
+  ~EngineImpl();
+
+  // ---- application side (any thread) ----
+  MessagePtr get();
+  std::shared_ptr<detail::GroupState> new_group();
+  PostResult post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg);
+  Status update_receiver(detail::GroupState& group, MessagePtr msg);
+  void destroy_group(const std::shared_ptr<detail::GroupState>& group);
+  void shutdown();
+  [[nodiscard]] PoolStats pool_stats() const { return pool_->stats(); }
+  [[nodiscard]] Backend backend() const noexcept { return backend_; }
+  [[nodiscard]] std::size_t channel_count() const { return registry_.size(); }
+
+ private:
+  struct Command {
+    enum class Kind : std::uint8_t { message, destroy_group };
+    Kind kind = Kind::message;
+    MessagePtr msg;
+    std::shared_ptr<detail::GroupState> group;
+    std::optional<platform::SocketAddress> address;  // resolved for Hello/Welcome requests
+  };
+
+  EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend);
+  void enqueue(Command c, bool oob);
+  void wake() noexcept;
+
+  // ---- reactor thread ----
+  void run() noexcept;
+  void loop();
+  void fail_everything(Status reason);
+  void take_commands(std::deque<Command>& out);
+  void dispatch(Command& c);
+  void dispatch_message(Command& c);
+  void open_listener(Command& c);
+  void open_client(Command& c);
+  void queue_for_send(detail::Channel& ch, MessagePtr m);
+  void handle_event(const platform::ReadyEvent& ev);
+  void on_accept(detail::Channel& listener);
+  void on_connect(detail::Channel& ch, const platform::Readiness& r);
+  void on_readable(detail::Channel& ch);
+  void on_writable(detail::Channel& ch);
+  bool decode_buffered(detail::Channel& ch, std::span<const std::byte> bytes);
+  void deliver_frame(detail::Channel& ch, MessagePtr m);
+  void pause_reading(detail::Channel& ch);
+  void resume_paused();
+  void mark_dirty(detail::Channel& ch);
+  void sync_interest(detail::Channel& ch);
+  detail::Channel* add_channel(ChannelNumber n, detail::ChannelKind kind, platform::NativeSocket s,
+                               std::shared_ptr<detail::GroupState> group);
+  void close_channel(detail::Channel& ch, Status reason);
+  void reap_closed();
+  void return_to_app(detail::GroupState& group, MessagePtr m, Status status);
+  MessagePtr engine_signal(ChannelNumber n, MessageId id, Status status);
+  detail::Channel* find(ChannelNumber n);
+
+  // ---- shared state ----
+  std::shared_ptr<Pool> pool_;         // the application's messages (bounded)
+  std::shared_ptr<Pool> status_pool_;  // engine reports: close signals, pool_empty, receiver_update
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<platform::Poller> poller_;
+  const Backend backend_;
+  detail::ChannelRegistry registry_;
+  std::atomic<std::uint64_t> next_group_id_{1};
+  std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> pool_became_available_{false};
+
+  std::mutex mailbox_mu_;
+  std::deque<Command> mailbox_;      // in posting order
+  std::deque<Command> mailbox_oob_;  // out-of-band (the original's _internalA): taken first
+  bool stop_ = false;                // guarded by mailbox_mu_
+  bool stopped_ = false;             // reactor finished: commands are refused (mailbox_mu_)
+
+  std::thread thread_;
+  std::mutex groups_mu_;
+  std::vector<std::weak_ptr<detail::GroupState>> groups_;  // for closing them at shutdown
+
+  // reactor-only
+  std::unordered_map<ChannelNumber, std::unique_ptr<detail::Channel>> channels_;
+  std::vector<ChannelNumber> closed_;  // closed this iteration, erased after the event batch
+  std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration
+  std::uint64_t generation_ = 0;
+  std::vector<std::byte> read_buffer_;
+  std::array<FrameEncoder, 16> encoders_{};
+  std::uint64_t paused_channels_ = 0;
+};
+
+}  // namespace tofu

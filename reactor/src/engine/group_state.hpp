@@ -1,0 +1,78 @@
+#pragma once
+// The receive side of a channel group: a queue the reactor fills and one application thread drains.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+
+#include "tofu/engine.hpp"
+#include "tofu/pool.hpp"
+
+namespace tofu::detail {
+
+struct GroupState {
+  explicit GroupState(std::uint64_t group_id) : id(group_id) {}
+
+  const std::uint64_t id;
+
+  // Any thread. Messages are accepted even after close(): the receiver may still drain them, and
+  // an undrained queue returns them to their pool when the group goes away — never lost.
+  void deliver(MessagePtr m) {
+    {
+      std::lock_guard lock(mu_);
+      inbox_.push_back(std::move(m));
+    }
+    cv_.notify_one();
+  }
+
+  // No more deliveries will come; wake every waiter (after draining they see ReceiveEnd::shutdown).
+  void close() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  [[nodiscard]] bool closed() const {
+    std::lock_guard lock(mu_);
+    return closed_;
+  }
+
+  MessagePtr wait(std::chrono::milliseconds timeout, ReceiveEnd* end) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return !inbox_.empty() || closed_; });
+    if (!inbox_.empty()) {
+      MessagePtr m = std::move(inbox_.front());
+      inbox_.pop_front();
+      if (end != nullptr) *end = ReceiveEnd::message;
+      return m;
+    }
+    if (end != nullptr) *end = closed_ ? ReceiveEnd::shutdown : ReceiveEnd::timeout;
+    return {};
+  }
+
+  // destroy(): the application waits until the reactor has closed the group's channels.
+  void mark_destroyed() {
+    {
+      std::lock_guard lock(mu_);
+      destroyed_ = true;
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait_destroyed() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return destroyed_; });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<MessagePtr> inbox_;
+  bool closed_ = false;
+  bool destroyed_ = false;
+};
+
+}  // namespace tofu::detail

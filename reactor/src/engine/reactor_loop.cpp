@@ -1,0 +1,382 @@
+// The reactor thread: wait for readiness or a wake, take the application's commands, run the
+// triggered channels, close what must close. Every failure ends as a status message to the app.
+#include <spdlog/logger.h>
+
+#include <array>
+#include <exception>
+
+#include "engine/engine_impl.hpp"
+#include "tofu/address.hpp"
+
+namespace tofu {
+
+using detail::Channel;
+using detail::ChannelKind;
+
+void EngineImpl::run() noexcept {
+  Status reason = Status::shutdown_started;
+  try {
+    loop();
+  } catch (const std::exception& e) {
+    // The original's I/O thread died silently (its bug #6); ours reports and shuts down cleanly.
+    log_->error("tofu: reactor failed: {}", e.what());
+    reason = Status::processing_failed;
+  } catch (...) {
+    log_->error("tofu: reactor failed with an unknown exception");
+    reason = Status::processing_failed;
+  }
+  try {
+    fail_everything(reason);
+  } catch (...) {
+    log_->critical("tofu: reactor could not finish its shutdown");
+  }
+}
+
+void EngineImpl::loop() {
+  std::array<platform::ReadyEvent, 256> events{};
+  std::deque<Command> commands;
+  for (;;) {
+    {
+      std::lock_guard lock(mailbox_mu_);
+      if (stop_) return;
+    }
+    auto waited = poller_->wait(events, -1);
+    if (!waited.ok()) {
+      log_->error("tofu: {}", waited.error().message());
+      throw std::runtime_error(waited.error().message());
+    }
+    if (waited.value().woken) {
+      if (pool_became_available_.exchange(false)) resume_paused();
+      take_commands(commands);
+      while (!commands.empty()) {
+        Command c = std::move(commands.front());
+        commands.pop_front();
+        dispatch(c);
+      }
+    }
+    for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events[i]);
+    reap_closed();
+    for (ChannelNumber n : dirty_) {
+      if (Channel* ch = find(n)) {
+        ch->dirty = false;
+        sync_interest(*ch);
+      }
+    }
+    dirty_.clear();
+  }
+}
+
+void EngineImpl::take_commands(std::deque<Command>& out) {
+  std::lock_guard lock(mailbox_mu_);
+  while (!mailbox_oob_.empty()) {
+    out.push_back(std::move(mailbox_oob_.front()));
+    mailbox_oob_.pop_front();
+  }
+  while (!mailbox_.empty()) {
+    out.push_back(std::move(mailbox_.front()));
+    mailbox_.pop_front();
+  }
+}
+
+void EngineImpl::fail_everything(Status reason) {
+  std::deque<Command> pending;
+  {
+    std::lock_guard lock(mailbox_mu_);
+    stopped_ = true;  // from now on enqueue() hands messages straight back
+  }
+  shutting_down_.store(true, std::memory_order_release);
+  take_commands(pending);
+  for (Command& c : pending) {
+    if (c.msg && c.group) {
+      const bool opens = c.msg->header.opcode == OpCode::hello_request ||
+                         c.msg->header.opcode == OpCode::welcome_request;
+      if (opens && !find(c.msg->header.channel_number)) registry_.release(c.msg->header.channel_number);
+      return_to_app(*c.group, std::move(c.msg), reason);
+    }
+    if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
+  }
+  for (auto& [n, ch] : channels_) {
+    if (!ch->closing) close_channel(*ch, reason);
+  }
+  reap_closed();
+  std::lock_guard lock(groups_mu_);
+  for (auto& w : groups_) {
+    if (auto g = w.lock()) g->mark_destroyed();
+  }
+}
+
+void EngineImpl::dispatch(Command& c) {
+  if (c.kind == Command::Kind::destroy_group) {
+    for (auto& [n, ch] : channels_) {
+      if (ch->group == c.group && !ch->closing) close_channel(*ch, Status::channel_closed);
+    }
+    reap_closed();
+    c.group->mark_destroyed();
+    return;
+  }
+  dispatch_message(c);
+}
+
+void EngineImpl::dispatch_message(Command& c) {
+  Message& m = *c.msg;
+  if (c.address && !find(m.header.channel_number)) {
+    if (m.header.opcode == OpCode::welcome_request) {
+      open_listener(c);
+    } else {
+      open_client(c);
+    }
+    return;
+  }
+  Channel* ch = find(m.header.channel_number);
+  if (ch == nullptr || ch->closing) {
+    // Closed between post() and now: the message comes back, never silently dropped.
+    return_to_app(*c.group, std::move(c.msg), Status::channel_closed);
+    return;
+  }
+  if (m.header.opcode == OpCode::bye_signal && m.header.oob) {
+    // Close locally at once, send nothing (the original's ByeSignal with _internalA).
+    return_to_app(*ch->group, std::move(c.msg), Status::channel_closed);
+    close_channel(*ch, Status::channel_closed);
+    return;
+  }
+  if (ch->kind == ChannelKind::listener) {
+    return_to_app(*c.group, std::move(c.msg), Status::not_allowed);  // nothing is sent on a listener
+    return;
+  }
+  queue_for_send(*ch, std::move(c.msg));
+}
+
+void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
+  if (ch.first_id == 0) ch.first_id = m->header.message_id;
+  if (m->header.oob && !ch.send_queue.empty()) {
+    // Out of band goes first, but never in front of a frame already partly on the wire.
+    auto pos = ch.send_queue.begin();
+    if (ch.front_sent > 0) ++pos;
+    ch.send_queue.insert(pos, std::move(m));
+  } else {
+    ch.send_queue.push_back(std::move(m));
+  }
+  if (ch.kind == ChannelKind::connected) on_writable(ch);  // try at once: saves a poll round trip
+  mark_dirty(ch);
+}
+
+Channel* EngineImpl::find(ChannelNumber n) {
+  const auto it = channels_.find(n);
+  return it == channels_.end() ? nullptr : it->second.get();
+}
+
+Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::NativeSocket s,
+                                 std::shared_ptr<detail::GroupState> group) {
+  auto ch = std::make_unique<Channel>();
+  ch->number = n;
+  ch->key = static_cast<std::uint64_t>(n) | (++generation_ << 16);
+  ch->kind = kind;
+  ch->sock = s;
+  ch->group = std::move(group);
+  ch->close_signal = engine_signal(n, 0, Status::channel_closed);
+  Channel* raw = ch.get();
+  channels_[n] = std::move(ch);
+  if (auto st = poller_->add(s, raw->wanted(), raw->key); !st.ok()) {
+    log_->warn("tofu: channel {}: {}", n, st.error().message());
+    close_channel(*raw, Status::processing_failed);
+    return raw;
+  }
+  raw->in_poller = true;
+  raw->registered = raw->wanted();
+  return raw;
+}
+
+void EngineImpl::open_listener(Command& c) {
+  Message& m = *c.msg;
+  const ChannelNumber n = m.header.channel_number;
+  auto fail = [&](Status st, const platform::SysError& e) {
+    log_->warn("tofu: listen on channel {}: {}", n, e.message());
+    m.header.opcode = OpCode::welcome_response;
+    const MessageId id = m.header.message_id;
+    return_to_app(*c.group, std::move(c.msg), st);
+    MessagePtr sig = engine_signal(n, id, Status::channel_closed);
+    if (sig) {
+      (void)sig->text_headers.add("~reason", to_string(st));
+      c.group->deliver(std::move(sig));
+    }
+    registry_.release(n);
+  };
+  auto s = platform::open_stream(*c.address);
+  if (!s.ok()) return fail(Status::listen_failed, s.error());
+  if (auto st = platform::bind_listen(s.value(), *c.address, 1024); !st.ok()) {
+    platform::close_socket(s.value());
+    const bool uds = c.address->kind == platform::AddressKind::uds;
+    return fail(uds && platform::is_path_not_found(st.error()) ? Status::uds_path_not_found : Status::listen_failed,
+                st.error());
+  }
+  auto local = platform::local_address(s.value(), c.address->kind);
+  const std::string bound = local.ok() ? platform::to_tofu_address(local.value()) : std::string();
+  Channel* ch = add_channel(n, ChannelKind::listener, s.value(), c.group);
+  ch->first_id = m.header.message_id;
+  if (c.address->kind == platform::AddressKind::uds && local.ok()) ch->uds_path = bound.substr(4);
+  if (ch->closing) {
+    return_to_app(*c.group, std::move(c.msg), Status::listen_failed);
+    return;
+  }
+  // Success: the request comes back as WelcomeResponse, carrying the address actually bound
+  // (useful with port 0).
+  m.header.opcode = OpCode::welcome_response;
+  m.header.status = Status::success;
+  m.text_headers.remove(kListenOnHeader);
+  if (!bound.empty()) (void)m.text_headers.add(kListenOnHeader, bound);
+  c.group->deliver(std::move(c.msg));
+}
+
+void EngineImpl::open_client(Command& c) {
+  Message& m = *c.msg;
+  const ChannelNumber n = m.header.channel_number;
+  auto fail = [&](Status st, const platform::SysError& e) {
+    log_->info("tofu: connect on channel {}: {}", n, e.message());
+    const MessageId id = m.header.message_id;
+    return_to_app(*c.group, std::move(c.msg), st);
+    MessagePtr sig = engine_signal(n, id, Status::channel_closed);
+    if (sig) {
+      (void)sig->text_headers.add("~reason", to_string(st));
+      c.group->deliver(std::move(sig));
+    }
+    registry_.release(n);
+  };
+  auto s = platform::open_stream(*c.address);
+  if (!s.ok()) return fail(Status::connect_failed, s.error());
+  const platform::IoResult r = platform::start_connect(s.value(), *c.address);
+  if (r.state == platform::IoState::failed) {
+    platform::close_socket(s.value());
+    Status st = Status::connect_failed;
+    if (platform::is_connection_refused(r.error)) st = Status::peer_disconnected;
+    if (c.address->kind == platform::AddressKind::uds && platform::is_path_not_found(r.error)) {
+      st = Status::uds_path_not_found;
+    }
+    return fail(st, r.error);
+  }
+  const ChannelKind kind = r.state == platform::IoState::in_progress ? ChannelKind::connecting : ChannelKind::connected;
+  Channel* ch = add_channel(n, kind, s.value(), c.group);
+  ch->first_id = m.header.message_id;
+  ch->send_queue.push_back(std::move(c.msg));  // the HelloRequest is the first frame on the wire
+  if (!ch->closing && kind == ChannelKind::connected) on_writable(*ch);
+  mark_dirty(*ch);
+}
+
+void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
+  const auto n = static_cast<ChannelNumber>(ev.key & 0xFFFF);
+  Channel* ch = find(n);
+  if (ch == nullptr || ch->key != ev.key || ch->closing) return;  // stale: channel gone or replaced
+  switch (ch->kind) {
+    case ChannelKind::listener:
+      if (ev.readiness.error) {
+        close_channel(*ch, Status::accept_failed);
+      } else {
+        on_accept(*ch);
+      }
+      return;
+    case ChannelKind::connecting:
+      on_connect(*ch, ev.readiness);
+      mark_dirty(*ch);
+      return;
+    case ChannelKind::connected:
+      // Read before acting on a hang-up: frames the peer sent before closing are delivered first
+      // (the original dropped them: its bug #3). on_readable sees the EOF and closes.
+      if (ev.readiness.readable || ev.readiness.hangup || ev.readiness.error) {
+        if (!ch->read_paused) on_readable(*ch);
+      }
+      if (!ch->closing && ev.readiness.writable) on_writable(*ch);
+      if (!ch->closing && ch->read_paused && ev.readiness.error) close_channel(*ch, Status::communication_failed);
+      mark_dirty(*ch);
+      return;
+  }
+}
+
+void EngineImpl::mark_dirty(Channel& ch) {
+  if (ch.dirty || ch.closing) return;
+  ch.dirty = true;
+  dirty_.push_back(ch.number);
+}
+
+void EngineImpl::sync_interest(Channel& ch) {
+  if (!ch.in_poller || ch.closing) return;
+  const platform::Interest want = ch.wanted();
+  if (want == ch.registered) return;
+  if (auto st = poller_->modify(ch.sock, want, ch.key); !st.ok()) {
+    log_->warn("tofu: channel {}: {}", ch.number, st.error().message());
+    close_channel(ch, Status::processing_failed);
+    return;
+  }
+  ch.registered = want;
+}
+
+void EngineImpl::pause_reading(Channel& ch) {
+  if (ch.read_paused) return;
+  ch.read_paused = true;
+  ++paused_channels_;
+  if (!ch.pool_signal_sent) {
+    ch.pool_signal_sent = true;
+    if (MessagePtr sig = engine_signal(ch.number, 0, Status::pool_empty)) ch.group->deliver(std::move(sig));
+  }
+  // One-shot: runs on whichever thread returns a message; it only sets a flag and wakes us.
+  std::weak_ptr<EngineImpl> weak = weak_from_this();
+  pool_->notify_when_available([weak] {
+    if (auto self = weak.lock()) {
+      self->pool_became_available_.store(true);
+      self->wake();
+    }
+  });
+}
+
+void EngineImpl::resume_paused() {
+  for (auto& [n, ch] : channels_) {
+    if (!ch->read_paused || ch->closing) continue;
+    ch->read_paused = false;
+    ch->pool_signal_sent = false;
+    --paused_channels_;
+    on_readable(*ch);  // decode what is stashed first; level-triggered polling does the rest
+    mark_dirty(*ch);
+  }
+}
+
+void EngineImpl::close_channel(Channel& ch, Status reason) {
+  if (ch.closing) return;
+  ch.closing = true;
+  ch.close_reason = reason;
+  if (ch.read_paused) {
+    ch.read_paused = false;
+    --paused_channels_;
+  }
+  if (ch.in_poller) {
+    if (auto st = poller_->remove(ch.sock); !st.ok()) {
+      log_->warn("tofu: channel {}: {}", ch.number, st.error().message());
+    }
+    ch.in_poller = false;
+  }
+  platform::close_socket(ch.sock);
+  ch.sock = platform::kInvalidSocket;
+  if (!ch.uds_path.empty()) platform::remove_uds_path(ch.uds_path);
+  // Unsent messages go back first, each with the reason; then one channel_closed Signal.
+  for (MessagePtr& m : ch.send_queue) return_to_app(*ch.group, std::move(m), reason);
+  ch.send_queue.clear();
+  ch.target.reset();
+  ch.stash.clear();
+  MessagePtr sig = std::move(ch.close_signal);
+  if (!sig) sig = engine_signal(ch.number, 0, Status::channel_closed);
+  if (sig) {
+    sig->header.message_id = ch.first_id;
+    (void)sig->text_headers.add("~reason", to_string(reason));
+    ch.group->deliver(std::move(sig));
+  } else {
+    log_->error("tofu: channel {} closed ({}) but no message was left to report it", ch.number, to_string(reason));
+  }
+  closed_.push_back(ch.number);
+}
+
+void EngineImpl::reap_closed() {
+  for (ChannelNumber n : closed_) {
+    channels_.erase(n);
+    registry_.release(n);
+  }
+  closed_.clear();
+}
+
+}  // namespace tofu
