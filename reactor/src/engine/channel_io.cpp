@@ -1,6 +1,5 @@
 // Socket I/O of the reactor: accept, connect completion, receive (decode + backpressure) and
 // gathered sends. Every outcome a peer can cause ends as a status, never as a crash.
-#include <spdlog/logger.h>
 
 #include <algorithm>
 
@@ -29,12 +28,12 @@ void EngineImpl::on_accept(Channel& listener) {
     if (r.state == platform::IoState::would_block) return;
     if (r.state == platform::IoState::failed) {
       // EMFILE and friends: the listener stays; the connection waits in the backlog.
-      log_->warn("tofu: listener {}: {}", listener.number, r.error.message());
+      log_.warn("listener ", listener.number, ": ", r.error.message());
       return;
     }
     const ChannelNumber n = registry_.allocate(listener.group->id);
     if (n == 0) {
-      log_->warn("tofu: listener {}: no free channel number, connection refused", listener.number);
+      log_.warn("listener ", listener.number, ": no free channel number, connection refused");
       platform::close_socket(s);
       continue;
     }
@@ -49,7 +48,7 @@ void EngineImpl::on_connect(Channel& ch, const platform::Readiness& r) {
     Status reason = Status::connect_failed;
     if (platform::is_connection_refused(st.error())) reason = Status::peer_disconnected;
     if (platform::is_path_not_found(st.error())) reason = Status::uds_path_not_found;
-    log_->info("tofu: connect on channel {}: {}", ch.number, st.error().message());
+    log_.info("connect on channel ", ch.number, ": ", st.error().message());
     close_channel(ch, reason);  // the HelloRequest comes back with the reason
     return;
   }
@@ -79,7 +78,7 @@ void EngineImpl::on_readable(Channel& ch) {
         close_channel(ch, Status::peer_disconnected);
         return;
       case platform::IoState::failed:
-        log_->info("tofu: channel {}: {}", ch.number, r.error.message());
+        log_.info("channel ", ch.number, ": ", r.error.message());
         close_channel(ch, io_failure(r.error, Status::recv_failed));
         return;
     }
@@ -101,7 +100,7 @@ bool EngineImpl::decode_buffered(Channel& ch, std::span<const std::byte> bytes) 
     const DecodeStep step = ch.decoder.feed(bytes, *ch.target);
     bytes = bytes.subspan(step.consumed);
     if (step.state == DecodeState::error) {
-      log_->info("tofu: channel {}: protocol error from peer: {}", ch.number, to_string(step.error));
+      log_.info("channel ", ch.number, ": protocol error from peer: ", to_string(step.error));
       close_channel(ch, step.error);
       return false;
     }
@@ -146,7 +145,7 @@ void EngineImpl::on_writable(Channel& ch) {
     const platform::IoResult r = platform::send_some(ch.sock, std::span(iov.data(), nbuf));
     if (r.state == platform::IoState::would_block) return;
     if (r.state == platform::IoState::failed) {
-      log_->info("tofu: channel {}: {}", ch.number, r.error.message());
+      log_.info("channel ", ch.number, ": ", r.error.message());
       close_channel(ch, io_failure(r.error, Status::send_failed));
       return;
     }

@@ -1,8 +1,6 @@
 // The application side of the engine: creation, post() validation, groups, shutdown.
 #include "engine/engine_impl.hpp"
 
-#include <spdlog/logger.h>
-#include <spdlog/sinks/null_sink.h>
 
 #include "tofu/address.hpp"
 
@@ -77,8 +75,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
     : pool_(Pool::create(options.pool)),
       // One close signal per possible channel plus slack: this pool is never the bottleneck.
       status_pool_(Pool::create(PoolOptions{0, 2 * 65536, 4096})),
-      log_(options.logger ? options.logger
-                          : std::make_shared<spdlog::logger>("tofu", std::make_shared<spdlog::sinks::null_sink_mt>())),
+      log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),
       read_buffer_(64 * 1024) {}
@@ -171,7 +168,7 @@ void EngineImpl::enqueue(Command c, bool oob) {
 
 void EngineImpl::wake() noexcept {
   if (auto st = poller_->notifier().notify(); !st.ok()) {
-    log_->error("tofu: waking the reactor failed: {}", st.error().message());
+    log_.error("waking the reactor failed: ", st.error().message());
   }
 }
 

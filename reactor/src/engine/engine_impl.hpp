@@ -14,12 +14,9 @@
 #include "engine/channel.hpp"
 #include "engine/channel_registry.hpp"
 #include "engine/group_state.hpp"
+#include "engine/logger.hpp"
 #include "platform/common/poller.hpp"
 #include "tofu/engine.hpp"
-
-namespace spdlog {
-class logger;
-}
 
 namespace tofu {
 
@@ -84,7 +81,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   // ---- shared state ----
   std::shared_ptr<Pool> pool_;         // the application's messages (bounded)
   std::shared_ptr<Pool> status_pool_;  // engine reports: close signals, pool_empty, receiver_update
-  std::shared_ptr<spdlog::logger> log_;
+  detail::Logger log_;
   std::unique_ptr<platform::Poller> poller_;
   const Backend backend_;
   detail::ChannelRegistry registry_;

@@ -1,6 +1,5 @@
 // The reactor thread: wait for readiness or a wake, take the application's commands, run the
 // triggered channels, close what must close. Every failure ends as a status message to the app.
-#include <spdlog/logger.h>
 
 #include <array>
 #include <exception>
@@ -19,16 +18,16 @@ void EngineImpl::run() noexcept {
     loop();
   } catch (const std::exception& e) {
     // The original's I/O thread died silently (its bug #6); ours reports and shuts down cleanly.
-    log_->error("tofu: reactor failed: {}", e.what());
+    log_.error("reactor failed: ", e.what());
     reason = Status::processing_failed;
   } catch (...) {
-    log_->error("tofu: reactor failed with an unknown exception");
+    log_.error("reactor failed with an unknown exception");
     reason = Status::processing_failed;
   }
   try {
     fail_everything(reason);
   } catch (...) {
-    log_->critical("tofu: reactor could not finish its shutdown");
+    log_.critical("reactor could not finish its shutdown");
   }
 }
 
@@ -42,7 +41,7 @@ void EngineImpl::loop() {
     }
     auto waited = poller_->wait(events, -1);
     if (!waited.ok()) {
-      log_->error("tofu: {}", waited.error().message());
+      log_.error(waited.error().message());
       throw std::runtime_error(waited.error().message());
     }
     if (waited.value().woken) {
@@ -177,7 +176,7 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   Channel* raw = ch.get();
   channels_[n] = std::move(ch);
   if (auto st = poller_->add(s, raw->wanted(), raw->key); !st.ok()) {
-    log_->warn("tofu: channel {}: {}", n, st.error().message());
+    log_.warn("channel ", n, ": ", st.error().message());
     close_channel(*raw, Status::processing_failed);
     return raw;
   }
@@ -190,7 +189,7 @@ void EngineImpl::open_listener(Command& c) {
   Message& m = *c.msg;
   const ChannelNumber n = m.header.channel_number;
   auto fail = [&](Status st, const platform::SysError& e) {
-    log_->warn("tofu: listen on channel {}: {}", n, e.message());
+    log_.warn("listen on channel ", n, ": ", e.message());
     m.header.opcode = OpCode::welcome_response;
     const MessageId id = m.header.message_id;
     return_to_app(*c.group, std::move(c.msg), st);
@@ -231,7 +230,7 @@ void EngineImpl::open_client(Command& c) {
   Message& m = *c.msg;
   const ChannelNumber n = m.header.channel_number;
   auto fail = [&](Status st, const platform::SysError& e) {
-    log_->info("tofu: connect on channel {}: {}", n, e.message());
+    log_.info("connect on channel ", n, ": ", e.message());
     const MessageId id = m.header.message_id;
     return_to_app(*c.group, std::move(c.msg), st);
     MessagePtr sig = engine_signal(n, id, Status::channel_closed);
@@ -301,7 +300,7 @@ void EngineImpl::sync_interest(Channel& ch) {
   const platform::Interest want = ch.wanted();
   if (want == ch.registered) return;
   if (auto st = poller_->modify(ch.sock, want, ch.key); !st.ok()) {
-    log_->warn("tofu: channel {}: {}", ch.number, st.error().message());
+    log_.warn("channel ", ch.number, ": ", st.error().message());
     close_channel(ch, Status::processing_failed);
     return;
   }
@@ -347,7 +346,7 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   }
   if (ch.in_poller) {
     if (auto st = poller_->remove(ch.sock); !st.ok()) {
-      log_->warn("tofu: channel {}: {}", ch.number, st.error().message());
+      log_.warn("channel ", ch.number, ": ", st.error().message());
     }
     ch.in_poller = false;
   }
@@ -366,7 +365,7 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
     (void)sig->text_headers.add("~reason", to_string(reason));
     ch.group->deliver(std::move(sig));
   } else {
-    log_->error("tofu: channel {} closed ({}) but no message was left to report it", ch.number, to_string(reason));
+    log_.error("channel ", ch.number, " closed (", to_string(reason), ") but no message was left to report it");
   }
   closed_.push_back(ch.number);
 }
