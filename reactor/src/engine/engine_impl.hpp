@@ -67,6 +67,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   bool decode_buffered(detail::Channel& ch, std::span<const std::byte> bytes);
   void deliver_frame(detail::Channel& ch, MessagePtr m);
   void pause_reading(detail::Channel& ch);
+  void park(detail::Channel& ch);
   void resume_paused();
   void mark_dirty(detail::Channel& ch);
   void sync_interest(detail::Channel& ch);

@@ -279,11 +279,17 @@ void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
     case ChannelKind::connected:
       // Read before acting on a hang-up: frames the peer sent before closing are delivered first
       // (the original dropped them: its bug #3). on_readable sees the EOF and closes.
+      if (ch->read_paused && (ev.readiness.hangup || ev.readiness.error)) {
+        // Paused for the pool, yet the peer hung up: the kernel keeps reporting that (level
+        // semantics, and HUP cannot be masked), which would spin the loop. Stop watching the
+        // socket until reading resumes; the unread frames are delivered first, then the EOF.
+        park(*ch);
+        return;
+      }
       if (ev.readiness.readable || ev.readiness.hangup || ev.readiness.error) {
         if (!ch->read_paused) on_readable(*ch);
       }
       if (!ch->closing && ev.readiness.writable) on_writable(*ch);
-      if (!ch->closing && ch->read_paused && ev.readiness.error) close_channel(*ch, Status::communication_failed);
       mark_dirty(*ch);
       return;
   }
@@ -325,12 +331,32 @@ void EngineImpl::pause_reading(Channel& ch) {
   });
 }
 
+void EngineImpl::park(Channel& ch) {
+  if (!ch.in_poller) return;
+  if (auto st = poller_->remove(ch.sock); !st.ok()) {
+    log_.warn("channel ", ch.number, ": ", st.error().message());
+    close_channel(ch, Status::processing_failed);
+    return;
+  }
+  ch.in_poller = false;
+  ch.registered = {};
+}
+
 void EngineImpl::resume_paused() {
   for (auto& [n, ch] : channels_) {
     if (!ch->read_paused || ch->closing) continue;
     ch->read_paused = false;
     ch->pool_signal_sent = false;
     --paused_channels_;
+    if (!ch->in_poller) {  // parked after a hang-up: watch it again
+      if (auto st = poller_->add(ch->sock, ch->wanted(), ch->key); !st.ok()) {
+        log_.warn("channel ", ch->number, ": ", st.error().message());
+        close_channel(*ch, Status::processing_failed);
+        continue;
+      }
+      ch->in_poller = true;
+      ch->registered = ch->wanted();
+    }
     on_readable(*ch);  // decode what is stashed first; level-triggered polling does the rest
     mark_dirty(*ch);
   }
