@@ -65,7 +65,14 @@ int serve(const char* port_file) {
     else if (op == OpCode::bye_request) m->header.opcode = OpCode::bye_response;
     else continue;
     if (!ok(g->post(m).status)) return fail("server post");
-    if (op == OpCode::bye_request) return 0;
+    if (op == OpCode::bye_request) {
+      // The channel closes once our ByeResponse is on the wire: wait for that, so shutting the
+      // engine down does not take the unsent ByeResponse back.
+      for (MessagePtr r = g->wait_receive(kTimeout); r; r = g->wait_receive(kTimeout)) {
+        if (r->header.opcode == OpCode::signal && r->header.status == Status::channel_closed) return 0;
+      }
+      return fail("the channel did not close after ByeResponse");
+    }
   }
 }
 

@@ -10,7 +10,7 @@ fi
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"; kill $(jobs -p) 2>/dev/null' EXIT
 wait_port() {
-  for _ in $(seq 300); do [ -s "$1" ] && { cat "$1"; return 0; }; sleep 0.1; done
+  for _ in $(seq 300); do [ -s "$1" ] && { tr -d "\r\n" <"$1"; return 0; }; sleep 0.1; done
   return 1
 }
 status=0

@@ -1,5 +1,6 @@
 #include "platform/windows/ntdll.hpp"
 
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -45,6 +46,7 @@ Loaded load() {
     }
   }
   resolve(ntdll, "wine_get_version", a.wine_get_version);  // optional
+  resolve(ntdll, "NtQueryObject", a.NtQueryObject);        // optional (diagnostics)
   return out;
 }
 
@@ -56,6 +58,30 @@ Result<const NtApi*> nt_api() {
     return internal_error("ntdll export " + loaded.missing + " not found (Windows 10 or later required)");
   }
   return &loaded.api;
+}
+
+std::string object_type_name(HANDLE handle) {
+  auto api = nt_api();
+  if (!api.ok() || api.value()->NtQueryObject == nullptr) return {};
+  // OBJECT_TYPE_INFORMATION starts with the type name as a UNICODE_STRING {USHORT Length,
+  // USHORT MaximumLength, PWSTR Buffer}; the name's characters follow in the same buffer.
+  constexpr ULONG kObjectTypeInformation = 2;
+  struct TypeNameHeader {
+    USHORT length;  // bytes
+    USHORT maximum_length;
+    const wchar_t* buffer;
+  };
+  alignas(8) unsigned char buf[512];
+  ULONG len = 0;
+  if (api.value()->NtQueryObject(handle, kObjectTypeInformation, buf, sizeof buf, &len) != 0) return {};
+  TypeNameHeader name;
+  std::memcpy(&name, buf, sizeof name);
+  std::string out;
+  for (USHORT i = 0; name.buffer != nullptr && i < name.length / 2; ++i) {
+    const wchar_t c = name.buffer[i];
+    out += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '?';
+  }
+  return out;
 }
 
 }  // namespace tofu::platform::win

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "platform/common/result.hpp"
 
@@ -57,9 +58,17 @@ struct NtApi {
   NTSTATUS_T(NTAPI* NtCancelIoFileEx)(HANDLE file, IoStatusBlock* request, IoStatusBlock* iosb);
   ULONG(NTAPI* RtlNtStatusToDosError)(NTSTATUS_T status);
   const char*(__cdecl* wine_get_version)();  // optional: only Wine exports it
+  // Optional, diagnostics only (object_type_name): NtQueryObject(handle, class, buffer, len, &ret).
+  NTSTATUS_T(NTAPI* NtQueryObject)(HANDLE handle, ULONG info_class, void* info, ULONG len, ULONG* ret_len);
 };
 
 // Resolves every required export on first use (thread-safe). The error names the missing export.
 Result<const NtApi*> nt_api();
+
+// The kernel object type of a handle as NtQueryObject(ObjectTypeInformation) names it: "File"
+// (sockets too), "IoCompletion", "Event", "Thread", ...; empty when the handle is invalid or the
+// export is missing. Diagnostics only: the stage reports use it to say WHAT a handle-count
+// difference is made of (a leaked socket, or an event a runtime lock created on first contention).
+std::string object_type_name(HANDLE handle);
 
 }  // namespace tofu::platform::win

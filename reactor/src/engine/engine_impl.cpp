@@ -74,7 +74,7 @@ std::shared_ptr<EngineImpl> EngineImpl::create(const EngineOptions& options, std
 EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend)
     : pool_(Pool::create(options.pool)),
       // One close signal per possible channel plus slack: this pool is never the bottleneck.
-      status_pool_(Pool::create(PoolOptions{0, 2 * 65536, 4096})),
+      status_pool_(Pool::create(PoolOptions{0, 65536, 4096})),
       log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),

@@ -1,0 +1,86 @@
+#pragma once
+// A bounded, thread-safe message pool. `max` caps every message alive from the pool (in use + idle):
+// when all are in use, get() returns an empty MessagePtr, which is the backpressure signal.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "tofu/message.hpp"
+
+namespace tofu {
+
+struct PoolOptions {
+  std::size_t initial = 16;  // messages created up front (idle)
+  std::size_t max = 64;      // cap on messages alive (in use + idle); raised to `initial` if smaller
+  // A returned message whose body or text-header buffer has a larger capacity than this gets that
+  // buffer released (so one huge message does not pin memory in the pool forever).
+  std::size_t retain_capacity = 65536;
+};
+
+struct PoolStats {
+  std::size_t in_use = 0;      // handed out and not yet returned
+  std::size_t idle = 0;        // ready in the pool
+  std::size_t high_water = 0;  // largest in_use seen
+  std::size_t created = 0;     // messages ever allocated by this pool
+  std::size_t max = 0;         // the effective cap on in_use + idle
+};
+
+class Pool;
+
+// Deleter of MessagePtr: hands the message back to its pool, or frees it when the pool is gone.
+class Recycler {
+ public:
+  Recycler() noexcept = default;
+  explicit Recycler(std::weak_ptr<Pool> pool) noexcept : pool_(std::move(pool)) {}
+  void operator()(Message* m) const noexcept;
+
+ private:
+  std::weak_ptr<Pool> pool_;
+};
+
+// Move-only owner of a pooled message; destroying (or reset()ing) it returns the message.
+using MessagePtr = std::unique_ptr<Message, Recycler>;
+
+class Pool : public std::enable_shared_from_this<Pool> {
+  struct Key {};
+
+ public:
+  static std::shared_ptr<Pool> create(PoolOptions options = {});
+  Pool(Key, PoolOptions options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // An idle message, a new one while fewer than `max` are alive, else an empty MessagePtr.
+  // The message is reset: default header, no text headers, empty body.
+  [[nodiscard]] MessagePtr get();
+  // get() plus a deep copy of `src` (empty MessagePtr when the pool is exhausted).
+  [[nodiscard]] MessagePtr clone(const Message& src);
+
+  [[nodiscard]] PoolStats stats() const;
+
+  // Runs `cb` once, outside the pool lock, as soon as get() could succeed: at once (in this thread,
+  // before this call returns) if it can now, else in the thread that returns the next message
+  // (every waiting callback runs then). It is a wake-up, not a reservation: another thread may take
+  // the message first. `cb` must not throw (it runs on the noexcept return path). Callbacks still
+  // waiting when the pool is destroyed are dropped without being run.
+  void notify_when_available(std::function<void()> cb);
+
+ private:
+  friend class Recycler;
+  void recycle(Message* m) noexcept;
+  [[nodiscard]] bool available_locked() const noexcept { return !idle_.empty() || idle_.size() + in_use_ < max_; }
+
+  const std::size_t max_;
+  const std::size_t retain_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Message>> idle_;
+  std::size_t in_use_ = 0;
+  std::size_t high_water_ = 0;
+  std::size_t created_ = 0;
+  std::vector<std::function<void()>> waiters_;
+};
+
+}  // namespace tofu
