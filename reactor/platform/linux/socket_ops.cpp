@@ -168,7 +168,7 @@ SysStatus connect_result(NativeSocket s) {
 }
 
 IoResult send_some(NativeSocket s, std::span<const ConstBuffer> buffers) {
-  iovec iov[64];
+  iovec iov[128];
   const std::size_t n = std::min<std::size_t>(buffers.size(), std::size(iov));
   for (std::size_t i = 0; i < n; ++i) {
     iov[i].iov_base = const_cast<std::byte*>(buffers[i].data);  // sendmsg does not write through it

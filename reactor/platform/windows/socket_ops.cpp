@@ -168,7 +168,7 @@ SysStatus connect_result(NativeSocket s) {
 }
 
 IoResult send_some(NativeSocket s, std::span<const ConstBuffer> buffers) {
-  WSABUF bufs[64];
+  WSABUF bufs[128];
   const std::size_t n = std::min<std::size_t>(buffers.size(), std::size(bufs));
   for (std::size_t i = 0; i < n; ++i) {
     bufs[i].buf = reinterpret_cast<CHAR*>(const_cast<std::byte*>(buffers[i].data));  // not written through

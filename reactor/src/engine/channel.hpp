@@ -30,7 +30,8 @@ struct Channel {
   // Interest as registered with the poller (kept to avoid redundant modify calls).
   platform::Interest registered{};
   bool in_poller = false;
-  bool dirty = false;  // queued for an interest re-sync this iteration
+  bool dirty = false;
+  bool flush_queued = false;  // queued for the write after this command batch  // queued for an interest re-sync this iteration
 
   // Sending: messages in order; the front one may be partly written.
   std::deque<MessagePtr> send_queue;

@@ -124,9 +124,9 @@ void EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
 
 void EngineImpl::on_writable(Channel& ch) {
   std::array<ConstBuffer, 3> parts{};
-  std::array<platform::ConstBuffer, 48> iov{};
+  std::array<platform::ConstBuffer, 3 * 40> iov{};
   for (int round = 0; round < kMaxWritesPerEvent && !ch.send_queue.empty() && !ch.bye_sent; ++round) {
-    // Gather up to 16 frames into one send; a frame after a Bye frame is never sent.
+    // Gather up to 40 frames into one send; a frame after a Bye frame is never sent.
     std::size_t frames = 0;
     std::size_t nbuf = 0;
     for (; frames < encoders_.size() && frames < ch.send_queue.size(); ++frames) {
@@ -155,8 +155,7 @@ void EngineImpl::on_writable(Channel& ch) {
       const std::size_t take = std::min(left, enc.remaining());
       left -= take;
       if (!enc.advance(take)) {
-        ch.front_sent = (f == 0 ? ch.front_sent : 0) + take;
-        if (f > 0) ch.front_sent = take;
+        ch.front_sent = (f == 0 ? ch.front_sent : 0) + take;  // earlier frames were popped
         return;  // the socket took less than offered: wait for writable
       }
       // Fully written: the message goes back to the pool (the app never sees it again).

@@ -139,14 +139,13 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     }
   }
   r.header = m.header;
-  const bool oob = m.header.oob;
   c.msg = std::move(msg);
-  enqueue(std::move(c), oob);
+  enqueue(std::move(c));
   // A shutdown racing with this post returns the message through the group with a status.
   return r;
 }
 
-void EngineImpl::enqueue(Command c, bool oob) {
+void EngineImpl::enqueue(Command c) {
   {
     std::lock_guard lock(mailbox_mu_);
     if (stopped_) {
@@ -161,7 +160,11 @@ void EngineImpl::enqueue(Command c, bool oob) {
       if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
       return;
     }
-    (oob ? mailbox_oob_ : mailbox_).push_back(std::move(c));
+    // Wake only on the empty -> non-empty edge: the reactor takes every queued command per wake,
+    // so a wake per post would cost a syscall per message for nothing.
+    const bool was_empty = mailbox_.empty();
+    mailbox_.push_back(std::move(c));
+    if (!was_empty) return;
   }
   wake();
 }
@@ -189,7 +192,7 @@ void EngineImpl::destroy_group(const std::shared_ptr<detail::GroupState>& group)
   Command c;
   c.kind = Command::Kind::destroy_group;
   c.group = group;
-  enqueue(std::move(c), true);
+  enqueue(std::move(c));
   group->wait_destroyed();
 }
 

@@ -46,7 +46,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   };
 
   EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend);
-  void enqueue(Command c, bool oob);
+  void enqueue(Command c);
   void wake() noexcept;
 
   // ---- reactor thread ----
@@ -59,6 +59,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void open_listener(Command& c);
   void open_client(Command& c);
   void queue_for_send(detail::Channel& ch, MessagePtr m);
+  void flush_posted();
   void handle_event(const platform::ReadyEvent& ev);
   void on_accept(detail::Channel& listener);
   void on_connect(detail::Channel& ch, const platform::Readiness& r);
@@ -91,8 +92,10 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::atomic<bool> pool_became_available_{false};
 
   std::mutex mailbox_mu_;
-  std::deque<Command> mailbox_;      // in posting order
-  std::deque<Command> mailbox_oob_;  // out-of-band (the original's _internalA): taken first
+  // One FIFO in posting order. Out-of-band (the original's _internalA) only moves a message ahead
+  // within its channel's send queue; letting it overtake the mailbox would let a ByeSignal or a
+  // group's destroy run before the HelloRequest posted just before it (D-26).
+  std::deque<Command> mailbox_;
   bool stop_ = false;                // guarded by mailbox_mu_
   bool stopped_ = false;             // reactor finished: commands are refused (mailbox_mu_)
 
@@ -103,10 +106,11 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   // reactor-only
   std::unordered_map<ChannelNumber, std::unique_ptr<detail::Channel>> channels_;
   std::vector<ChannelNumber> closed_;  // closed this iteration, erased after the event batch
+  std::vector<ChannelNumber> to_flush_;  // got posted messages in this batch
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration
   std::uint64_t generation_ = 0;
   std::vector<std::byte> read_buffer_;
-  std::array<FrameEncoder, 16> encoders_{};
+  std::array<FrameEncoder, 40> encoders_{};  // frames gathered into one send
   std::uint64_t paused_channels_ = 0;
 };
 

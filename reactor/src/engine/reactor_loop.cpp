@@ -52,6 +52,7 @@ void EngineImpl::loop() {
         commands.pop_front();
         dispatch(c);
       }
+      flush_posted();
     }
     for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events[i]);
     reap_closed();
@@ -67,10 +68,6 @@ void EngineImpl::loop() {
 
 void EngineImpl::take_commands(std::deque<Command>& out) {
   std::lock_guard lock(mailbox_mu_);
-  while (!mailbox_oob_.empty()) {
-    out.push_back(std::move(mailbox_oob_.front()));
-    mailbox_oob_.pop_front();
-  }
   while (!mailbox_.empty()) {
     out.push_back(std::move(mailbox_.front()));
     mailbox_.pop_front();
@@ -118,6 +115,12 @@ void EngineImpl::dispatch(Command& c) {
 
 void EngineImpl::dispatch_message(Command& c) {
   Message& m = *c.msg;
+  if (c.group->closed()) {
+    // The group was destroyed after this was posted: open nothing for it, send nothing.
+    if (c.address && !find(m.header.channel_number)) registry_.release(m.header.channel_number);
+    return_to_app(*c.group, std::move(c.msg), Status::channel_closed);
+    return;
+  }
   if (c.address && !find(m.header.channel_number)) {
     if (m.header.opcode == OpCode::welcome_request) {
       open_listener(c);
@@ -155,8 +158,25 @@ void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
   } else {
     ch.send_queue.push_back(std::move(m));
   }
-  if (ch.kind == ChannelKind::connected) on_writable(ch);  // try at once: saves a poll round trip
+  // Written once after the whole command batch (flush_posted): one gathered send for many posts,
+  // and no poll round trip before the first write.
+  if (ch.kind == ChannelKind::connected && !ch.flush_queued) {
+    ch.flush_queued = true;
+    to_flush_.push_back(ch.number);
+  }
   mark_dirty(ch);
+}
+
+void EngineImpl::flush_posted() {
+  for (ChannelNumber n : to_flush_) {
+    Channel* ch = find(n);
+    if (ch == nullptr) continue;
+    ch->flush_queued = false;
+    if (ch->closing || ch->kind != ChannelKind::connected) continue;
+    on_writable(*ch);
+    mark_dirty(*ch);
+  }
+  to_flush_.clear();
 }
 
 Channel* EngineImpl::find(ChannelNumber n) {
@@ -166,6 +186,12 @@ Channel* EngineImpl::find(ChannelNumber n) {
 
 Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::NativeSocket s,
                                  std::shared_ptr<detail::GroupState> group) {
+  if (const auto old = channels_.find(n); old != channels_.end()) {
+    // Only possible when more than the quarantine's 1024 numbers were freed in one iteration:
+    // the old channel is already fully closed, so it can go now rather than at reap time.
+    std::erase(closed_, n);
+    channels_.erase(old);
+  }
   auto ch = std::make_unique<Channel>();
   ch->number = n;
   ch->key = static_cast<std::uint64_t>(n) | (++generation_ << 16);
@@ -384,6 +410,9 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   ch.send_queue.clear();
   ch.target.reset();
   ch.stash.clear();
+  // Free the number before the Signal is seen: once the app knows the channel is closed, post()
+  // to it is refused at once (the quarantine keeps the number from being reused right away).
+  registry_.release(ch.number);
   MessagePtr sig = std::move(ch.close_signal);
   if (!sig) sig = engine_signal(ch.number, 0, Status::channel_closed);
   if (sig) {
@@ -397,10 +426,7 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
 }
 
 void EngineImpl::reap_closed() {
-  for (ChannelNumber n : closed_) {
-    channels_.erase(n);
-    registry_.release(n);
-  }
+  for (ChannelNumber n : closed_) channels_.erase(n);
   closed_.clear();
 }
 

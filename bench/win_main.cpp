@@ -1,0 +1,311 @@
+// tofu_bench for Windows (run under Wine here): request/response RTT and one-way throughput over
+// TCP, tofu with the afd backend vs a blocking-Winsock floor written here, both in this process.
+// No libzmq, no UDS (Wine 8 has no AF_UNIX), no fan-in/scale/churn yet. Wine figures are only ever
+// compared with Wine's own floor from the same run, never with Linux figures.
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench.hpp"
+
+namespace bench {
+
+const char* net_name(Net n) noexcept { return n == Net::tcp ? "tcp" : "uds"; }
+
+std::string uds_path(const char* tag) {
+  static int counter = 0;
+  return std::string("C:\\tofu-bench-") + tag + "-" + std::to_string(counter++) + ".sock";
+}
+
+namespace raw {
+namespace {
+
+struct Listener {
+  SOCKET fd = INVALID_SOCKET;
+  sockaddr_in addr{};
+};
+
+[[noreturn]] void fail(const char* what) {
+  throw std::runtime_error(std::string(what) + ": WSA error " + std::to_string(WSAGetLastError()));
+}
+
+Listener make_listener() {
+  Listener l;
+  l.fd = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  if (l.fd == INVALID_SOCKET) fail("socket");
+  l.addr.sin_family = AF_INET;
+  l.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  l.addr.sin_port = 0;
+  if (bind(l.fd, reinterpret_cast<const sockaddr*>(&l.addr), sizeof(l.addr)) != 0) fail("bind");
+  if (listen(l.fd, 64) != 0) fail("listen");
+  int len = sizeof(l.addr);
+  getsockname(l.fd, reinterpret_cast<sockaddr*>(&l.addr), &len);
+  return l;
+}
+
+void nodelay(SOCKET s) {
+  BOOL one = TRUE;
+  setsockopt(s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&one), sizeof(one));
+}
+
+SOCKET connect_to(const sockaddr_in& addr) {
+  const SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+  if (s == INVALID_SOCKET) fail("socket");
+  if (connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) fail("connect");
+  nodelay(s);
+  return s;
+}
+
+void write_all(SOCKET s, const std::byte* p, std::size_t n) {
+  while (n > 0) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(n, 1 << 20));
+    const int w = send(s, reinterpret_cast<const char*>(p), chunk, 0);
+    if (w <= 0) fail("send");
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+bool read_all(SOCKET s, std::byte* p, std::size_t n) {
+  while (n > 0) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(n, 1 << 20));
+    const int r = recv(s, reinterpret_cast<char*>(p), chunk, 0);
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+std::uint32_t frame_len(const std::byte* h) {
+  std::uint32_t len = 0;
+  std::memcpy(&len, h, sizeof(len));
+  return len;
+}
+
+std::vector<std::byte> make_frame(std::size_t size) {
+  std::vector<std::byte> f(kHeader + size, std::byte{0x5a});
+  const auto len = static_cast<std::uint32_t>(size);
+  for (std::size_t i = 0; i < kHeader; ++i) {
+    f.at(i) = i < sizeof(len) ? static_cast<std::byte>((len >> (8 * i)) & 0xffu) : std::byte{0};
+  }
+  return f;
+}
+
+}  // namespace
+
+std::vector<double> latency(Net, const LatencyParams& p) {
+  Listener l = make_listener();
+  std::thread server([&] {
+    const SOCKET c = accept(l.fd, nullptr, nullptr);
+    if (c == INVALID_SOCKET) return;
+    nodelay(c);
+    std::vector<std::byte> buf(kHeader + 65536);
+    for (;;) {
+      if (!read_all(c, buf.data(), kHeader)) break;
+      const std::uint32_t len = frame_len(buf.data());
+      if (!read_all(c, buf.data() + kHeader, len)) break;
+      write_all(c, buf.data(), kHeader + len);
+    }
+    closesocket(c);
+  });
+  const SOCKET s = connect_to(l.addr);
+  const std::vector<std::byte> frame = make_frame(p.size);
+  std::vector<std::byte> buf(frame.size());
+  auto ping = [&] {
+    write_all(s, frame.data(), frame.size());
+    return read_all(s, buf.data(), frame.size());
+  };
+  for (int i = 0; i < p.warmup; ++i) ping();
+  std::vector<double> samples;
+  const auto start = Clock::now();
+  for (int i = 0; i < p.iterations; ++i) {
+    const auto t0 = Clock::now();
+    if (!ping()) break;
+    samples.push_back(micros_between(t0, Clock::now()));
+    if ((i & 63) == 0 && seconds_since(start) > p.max_seconds) break;
+  }
+  closesocket(s);
+  server.join();
+  closesocket(l.fd);
+  return samples;
+}
+
+ThroughputResult throughput(Net, const ThroughputParams& p) {
+  Listener l = make_listener();
+  ThroughputResult res;
+  Clock::time_point end{};
+  std::thread receiver([&] {
+    const SOCKET c = accept(l.fd, nullptr, nullptr);
+    if (c == INVALID_SOCKET) return;
+    std::vector<std::byte> buf(256 * 1024);
+    std::size_t have = 0;
+    for (;;) {
+      const int r = recv(c, reinterpret_cast<char*>(buf.data() + have), static_cast<int>(buf.size() - have), 0);
+      if (r <= 0) break;
+      have += static_cast<std::size_t>(r);
+      std::size_t pos = 0;
+      bool finished = false;
+      while (have - pos >= kHeader) {
+        const std::uint32_t len = frame_len(buf.data() + pos);
+        if (have - pos < kHeader + len) break;
+        if (len == 0) {
+          finished = true;
+          break;
+        }
+        res.msgs += 1;
+        res.bytes += len;
+        pos += kHeader + len;
+      }
+      if (finished) {
+        end = Clock::now();
+        break;
+      }
+      std::memmove(buf.data(), buf.data() + pos, have - pos);
+      have -= pos;
+    }
+    closesocket(c);
+  });
+  const SOCKET s = connect_to(l.addr);
+  constexpr std::size_t kBatch = 16;
+  const std::size_t frame = kHeader + p.size;
+  std::vector<std::byte> batch(kBatch * frame);
+  const std::vector<std::byte> one = make_frame(p.size);
+  const auto t0 = Clock::now();
+  for (std::uint64_t i = 0;; ++i) {
+    if ((i & 3) == 0 && seconds_since(t0) > p.seconds) break;
+    for (std::size_t k = 0; k < kBatch; ++k) std::copy(one.begin(), one.end(), batch.begin() + static_cast<std::ptrdiff_t>(k * frame));
+    write_all(s, batch.data(), batch.size());
+  }
+  const std::vector<std::byte> marker = make_frame(0);
+  write_all(s, marker.data(), marker.size());
+  receiver.join();
+  closesocket(s);
+  closesocket(l.fd);
+  res.seconds = std::chrono::duration<double>(end - t0).count();
+  return res;
+}
+
+}  // namespace raw
+
+namespace {
+
+double percentile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
+  return sorted[std::min(sorted.size() - 1, idx == 0 ? 0 : idx - 1)];
+}
+
+std::string fmt(double v) {
+  if (std::isnan(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), v >= 100 ? "%.0f" : "%.1f", v);
+  return buf;
+}
+
+struct Row {
+  std::string scenario;
+  std::size_t size;
+  std::string metric;
+  std::string unit;
+  bool lower_better;
+  double ours;
+  double floor;
+};
+
+template <typename F>
+void attempt(const std::string& what, F&& f) {
+  std::fprintf(stderr, "  %s\n", what.c_str());
+  try {
+    f();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "    FAILED: %s\n", e.what());
+  }
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  bool quick = false;
+  std::string csv;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--csv" && i + 1 < argc) csv = argv[++i];
+    else {
+      std::puts("tofu_bench_win [--quick] [--csv FILE]: RTT and throughput over TCP, tofu (afd) vs blocking Winsock");
+      return a == "--help" ? 0 : 2;
+    }
+  }
+  WSADATA wsa;
+  if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 1;
+  std::vector<Row> rows;
+  LatencyParams lp;
+  if (quick) {
+    lp.warmup = 20;
+    lp.iterations = 200;
+    lp.max_seconds = 0.5;
+  } else {
+    lp.iterations = 4000;
+  }
+  ThroughputParams tp;
+  tp.seconds = quick ? 0.2 : 1.0;
+  for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{65535}}) {
+    LatencyParams p = lp;
+    p.size = size;
+    std::vector<double> fl, us;
+    attempt("rtt floor " + std::to_string(size), [&] { fl = raw::latency(Net::tcp, p); });
+    attempt("rtt tofu-afd " + std::to_string(size), [&] { us = ours::latency(Net::tcp, "afd", p); });
+    std::sort(fl.begin(), fl.end());
+    std::sort(us.begin(), us.end());
+    for (auto [name, q] : {std::pair{"p50", 0.5}, std::pair{"p99", 0.99}, std::pair{"p99.9", 0.999}, std::pair{"max", 1.0}}) {
+      rows.push_back({"rtt", size, name, "µs", true, percentile(us, q), percentile(fl, q)});
+    }
+  }
+  for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{65535}}) {
+    ThroughputParams p = tp;
+    p.size = size;
+    ThroughputResult fl, us;
+    attempt("throughput floor " + std::to_string(size), [&] { fl = raw::throughput(Net::tcp, p); });
+    attempt("throughput tofu-afd " + std::to_string(size), [&] { us = ours::throughput(Net::tcp, "afd", p); });
+    rows.push_back({"throughput", size, "msgs/s", "1/s", false, us.msgs_per_s(), fl.msgs_per_s()});
+    rows.push_back({"throughput", size, "MB/s", "MB/s", false, us.mb_per_s(), fl.mb_per_s()});
+  }
+  std::cout << "# tofu_bench_win" << (quick ? " --quick" : "")
+            << " (Windows build; under Wine compare only with the Wine floor of this run)\n\n"
+            << "| scenario | size | transport | backend | metric | unit | better | ours | floor | ours/floor |\n"
+            << "|---|---|---|---|---|---|---|---:|---:|---:|\n";
+  std::ofstream f;
+  if (!csv.empty()) {
+    f.open(csv);
+    f << "scenario,size,transport,backend,metric,unit,better,ours,floor,zmq,ours_over_floor,ours_over_zmq\n";
+  }
+  for (const Row& r : rows) {
+    const double ratio = r.ours / r.floor;
+    char rbuf[32];
+    std::snprintf(rbuf, sizeof(rbuf), "%.2f×", ratio);
+    std::cout << "| " << r.scenario << " | " << r.size << " B | tcp | afd | " << r.metric << " | " << r.unit << " | "
+              << (r.lower_better ? "lower" : "higher") << " | " << fmt(r.ours) << " | " << fmt(r.floor) << " | "
+              << (std::isnan(ratio) ? std::string("n/a") : std::string(rbuf)) << " |\n";
+    if (f) {
+      f << r.scenario << ',' << r.size << ",tcp,afd," << r.metric << ',' << r.unit << ','
+        << (r.lower_better ? "lower" : "higher") << ',' << r.ours << ',' << r.floor << ",," << ratio << ",\n";
+    }
+  }
+  std::cout << "\nrows: " << rows.size() << "\n";
+  WSACleanup();
+  return rows.empty() ? 1 : 0;
+}
