@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   };
   const std::string body = std::string(3000, 'x');
   while (std::chrono::steady_clock::now() < end_at) {
-    const unsigned dice = rng() % 1000;
+    const auto dice = static_cast<unsigned>(rng() % 1000);
     std::size_t live = 0;
     {
       std::lock_guard lock(mu);
@@ -217,9 +217,9 @@ int main(int argc, char** argv) {
                    "[soak %3llds] sent %llu server-received %llu returned %llu responses %llu | opened %llu closed %llu "
                    "raw %llu pauses %llu pool_empty %llu | client channels %zu pool in_use %zu/%zu\n",
                    static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()),
-                   (unsigned long long)c.sent, (unsigned long long)c.server_received, (unsigned long long)c.returned,
-                   (unsigned long long)c.responses, (unsigned long long)c.opened, (unsigned long long)c.closed,
-                   (unsigned long long)c.raw_peers, (unsigned long long)c.pauses, (unsigned long long)c.pool_empty,
+                   static_cast<unsigned long long>(c.sent), static_cast<unsigned long long>(c.server_received), static_cast<unsigned long long>(c.returned),
+                   static_cast<unsigned long long>(c.responses), static_cast<unsigned long long>(c.opened), static_cast<unsigned long long>(c.closed),
+                   static_cast<unsigned long long>(c.raw_peers), static_cast<unsigned long long>(c.pauses), static_cast<unsigned long long>(c.pool_empty),
                    client_engine->channel_count(), ps.in_use, ps.max);
     }
   }
@@ -244,9 +244,9 @@ int main(int argc, char** argv) {
                server_channels);
   std::printf("sent = received + returned-with-status: %llu %s %llu + %llu (responses %llu, opened %llu, closed %llu, raw peers %llu, "
               "slow-reader pauses %llu, pool_empty signals %llu)\n",
-              (unsigned long long)sent, balanced ? "==" : "!=", (unsigned long long)received,
-              (unsigned long long)returned, (unsigned long long)c.responses, (unsigned long long)c.opened,
-              (unsigned long long)c.closed, (unsigned long long)c.raw_peers, (unsigned long long)c.pauses,
-              (unsigned long long)c.pool_empty);
+              static_cast<unsigned long long>(sent), balanced ? "==" : "!=", static_cast<unsigned long long>(received),
+              static_cast<unsigned long long>(returned), static_cast<unsigned long long>(c.responses), static_cast<unsigned long long>(c.opened),
+              static_cast<unsigned long long>(c.closed), static_cast<unsigned long long>(c.raw_peers), static_cast<unsigned long long>(c.pauses),
+              static_cast<unsigned long long>(c.pool_empty));
   return balanced ? 0 : 1;
 }

@@ -40,11 +40,14 @@ bool parse_backend(std::string_view name, Backend& out) noexcept;
 /// True when this build and host can run `b` (best is always available).
 bool backend_available(Backend b) noexcept;
 
+/// Options for Engine::create(). The defaults suit a small application: a pool of 16..64
+/// messages, the best backend, no logging.
 struct EngineOptions {
   /// Messages created up front / the most that may exist at once (in use + idle). The maximum is
   /// the backpressure bound: when every message is in use, get() returns an empty MessagePtr and
   /// the reactor stops reading until the application returns some.
   PoolOptions pool{};
+  /// The readiness mechanism; `best` picks epoll on Linux and afd on Windows.
   Backend backend = Backend::best;
   /// Where the engine logs; nullptr = the quiet default (warnings and errors to stderr are
   /// off too). Set e.g. spdlog::stderr_color_mt("tofu") to see what the reactor does.
@@ -70,6 +73,8 @@ enum class ReceiveEnd : std::uint8_t {
   shutdown,  ///< the group or the engine was shut down and the queue is drained
 };
 
+/// The engine: owns the reactor thread, every socket and the message pool. Create it with
+/// create(); destroy it (or call shutdown()) to close everything.
 class Engine {
  public:
   /// Starts the reactor thread. On failure returns nullptr and, when `error` is given, a
@@ -107,6 +112,8 @@ class Engine {
   std::shared_ptr<EngineImpl> impl_;
 };
 
+/// A set of channels (listeners, connections) with one receive queue. Messages are posted
+/// through the group and every message for its channels comes back through wait_receive().
 class ChannelGroup {
  public:
   /// Closes the group's channels (as destroy() does) if the application did not.

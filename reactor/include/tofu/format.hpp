@@ -1,9 +1,10 @@
 #pragma once
-// fmt formatters for tofu's printable types. Separate from the core headers so that using tofu
-// does not require fmt; include this where you log or format tofu values.
-//   fmt::format("{}", tofu::Status::pool_empty)   -> "pool_empty"
-//   fmt::format("{}", tofu::OpCode::hello_request) -> "HelloRequest"
-//   fmt::format("{}", header)  -> "{ch=5 op=Request origin=application more=0 oob=0 b=0 st=success id=7 thl=0 bl=3}"
+/// @file
+/// fmt formatters for tofu's printable types. Separate from the core headers so that using tofu
+/// does not require fmt; include this where you log or format tofu values.
+///   fmt::format("{}", tofu::Status::pool_empty)   -> "pool_empty"
+///   fmt::format("{}", tofu::OpCode::hello_request) -> "HelloRequest"
+///   fmt::format("{}", header)  -> "{ch=5 op=Request origin=application more=0 oob=0 b=0 st=success id=7 thl=0 bl=3}"
 #include <string_view>
 
 #include <fmt/format.h>
@@ -14,8 +15,9 @@
 #include "tofu/pool.hpp"
 #include "tofu/status.hpp"
 
+/// @cond TOFU_FORMAT_INTERNALS
 namespace tofu::detail {
-// Formats a value through its to_string, accepting the string format specs ("{:>12}").
+/// Formats a value through its to_string, accepting the string format specs ("{:>12}").
 template <class T>
 struct NamedFormatter : fmt::formatter<std::string_view> {
   template <class FormatContext>
@@ -24,7 +26,7 @@ struct NamedFormatter : fmt::formatter<std::string_view> {
   }
 };
 
-// A formatter that takes no format specs.
+/// A formatter that takes no format specs.
 struct PlainFormatter {
   constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) { return ctx.begin(); }
 };
@@ -63,7 +65,7 @@ struct fmt::formatter<tofu::Transport> : fmt::formatter<std::string_view> {
   }
 };
 
-// "tcp|127.0.0.1|7099" / "uds|/tmp/x.sock" (the header value form).
+/// "tcp|127.0.0.1|7099" / "uds|/tmp/x.sock" (the header value form).
 template <>
 struct fmt::formatter<tofu::Address> : fmt::formatter<std::string_view> {
   template <class FormatContext>
@@ -87,7 +89,7 @@ struct fmt::formatter<tofu::BinaryHeader> : tofu::detail::PlainFormatter {
   }
 };
 
-// "{ch=.. ...} + 12 B headers + 3 B body" (contents are not printed: they may be large or binary).
+/// "{ch=.. ...} + 12 B headers + 3 B body" (contents are not printed: they may be large or binary).
 template <>
 struct fmt::formatter<tofu::Message> : tofu::detail::PlainFormatter {
   template <class FormatContext>
@@ -105,3 +107,4 @@ struct fmt::formatter<tofu::PoolStats> : tofu::detail::PlainFormatter {
                           s.high_water, s.created, s.max);
   }
 };
+/// @endcond

@@ -1,6 +1,7 @@
 #pragma once
-// A bounded, thread-safe message pool. `max` caps every message alive from the pool (in use + idle):
-// when all are in use, get() returns an empty MessagePtr, which is the backpressure signal.
+/// @file
+/// A bounded, thread-safe message pool. `max` caps every message alive from the pool (in use + idle):
+/// when all are in use, get() returns an empty MessagePtr, which is the backpressure signal.
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -11,61 +12,72 @@
 
 namespace tofu {
 
+/// Size and memory policy of a Pool (EngineOptions::pool for the engine's pool).
 struct PoolOptions {
-  std::size_t initial = 16;  // messages created up front (idle)
-  std::size_t max = 64;      // cap on messages alive (in use + idle); raised to `initial` if smaller
-  // A returned message whose body or text-header buffer has a larger capacity than this gets that
-  // buffer released (so one huge message does not pin memory in the pool forever).
+  std::size_t initial = 16;  ///< messages created up front (idle)
+  std::size_t max = 64;      ///< cap on messages alive (in use + idle); raised to `initial` if smaller
+  /// A returned message whose body or text-header buffer has a larger capacity than this gets that
+  /// buffer released (so one huge message does not pin memory in the pool forever).
   std::size_t retain_capacity = 65536;
 };
 
+/// A snapshot of a pool's accounting (Pool::stats(), Engine::pool_stats()).
 struct PoolStats {
-  std::size_t in_use = 0;      // handed out and not yet returned
-  std::size_t idle = 0;        // ready in the pool
-  std::size_t high_water = 0;  // largest in_use seen
-  std::size_t created = 0;     // messages ever allocated by this pool
-  std::size_t max = 0;         // the effective cap on in_use + idle
+  std::size_t in_use = 0;      ///< handed out and not yet returned
+  std::size_t idle = 0;        ///< ready in the pool
+  std::size_t high_water = 0;  ///< largest in_use seen
+  std::size_t created = 0;     ///< messages ever allocated by this pool
+  std::size_t max = 0;         ///< the effective cap on in_use + idle
 };
 
 class Pool;
 
-// Deleter of MessagePtr: hands the message back to its pool, or frees it when the pool is gone.
+/// Deleter of MessagePtr: hands the message back to its pool, or frees it when the pool is gone.
 class Recycler {
  public:
+  /// A deleter that frees (no pool).
   Recycler() noexcept = default;
+  /// A deleter that returns messages to `pool` while it exists.
   explicit Recycler(std::weak_ptr<Pool> pool) noexcept : pool_(std::move(pool)) {}
+  /// Returns `m` to the pool, or deletes it if the pool is gone.
   void operator()(Message* m) const noexcept;
 
  private:
   std::weak_ptr<Pool> pool_;
 };
 
-// Move-only owner of a pooled message; destroying (or reset()ing) it returns the message.
+/// Move-only owner of a pooled message; destroying (or reset()ing) it returns the message.
 using MessagePtr = std::unique_ptr<Message, Recycler>;
 
+/// A bounded, thread-safe pool of messages (see the file description). The engine owns one;
+/// the application reaches it through Engine::get().
 class Pool : public std::enable_shared_from_this<Pool> {
   struct Key {};
 
  public:
+  /// A new pool with `options.initial` idle messages.
   static std::shared_ptr<Pool> create(PoolOptions options = {});
+  /// Use create() (the key type is private).
   Pool(Key, PoolOptions options);
+  /// Frees the idle messages; messages still in use are freed when their MessagePtr dies.
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  // An idle message, a new one while fewer than `max` are alive, else an empty MessagePtr.
-  // The message is reset: default header, no text headers, empty body.
+  /// An idle message, a new one while fewer than `max` are alive, else an empty MessagePtr.
+  /// The message is reset: default header, no text headers, empty body.
   [[nodiscard]] MessagePtr get();
-  // get() plus a deep copy of `src` (empty MessagePtr when the pool is exhausted).
+  /// get() plus a deep copy of `src` (empty MessagePtr when the pool is exhausted).
   [[nodiscard]] MessagePtr clone(const Message& src);
 
+  /// Current accounting.
   [[nodiscard]] PoolStats stats() const;
 
-  // Runs `cb` once, outside the pool lock, as soon as get() could succeed: at once (in this thread,
-  // before this call returns) if it can now, else in the thread that returns the next message
-  // (every waiting callback runs then). It is a wake-up, not a reservation: another thread may take
-  // the message first. `cb` must not throw (it runs on the noexcept return path). Callbacks still
-  // waiting when the pool is destroyed are dropped without being run.
+  /// Runs `cb` once, outside the pool lock, as soon as get() could succeed: at once (in this thread,
+  /// before this call returns) if it can now, else in the thread that returns the next message
+  /// (every waiting callback runs then). It is a wake-up, not a reservation: another thread may take
+  /// the message first. `cb` must not throw (it runs on the noexcept return path). Callbacks still
+  /// waiting when the pool is destroyed are dropped without being run.
   void notify_when_available(std::function<void()> cb);
 
  private:

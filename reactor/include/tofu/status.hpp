@@ -1,13 +1,14 @@
 #pragma once
-// Opcodes and statuses with the original tofu's numeric values (they travel on the wire: the opcode
-// in the low 4 bits of the proto byte, the status in byte 3 of the binary header).
+/// @file
+/// Opcodes and statuses with the original tofu's numeric values (they travel on the wire: the opcode
+/// in the low 4 bits of the proto byte, the status in byte 3 of the binary header).
 #include <cstdint>
 #include <string_view>
 
 namespace tofu {
 
-// The 4-bit opcode of a frame. Values 10..15 do not exist; a received frame carrying one is a
-// protocol error (Status::invalid_op_code).
+/// The 4-bit opcode of a frame. Values 10..15 do not exist; a received frame carrying one is a
+/// protocol error (Status::invalid_op_code).
 enum class OpCode : std::uint8_t {
   request = 0,
   response = 1,
@@ -21,27 +22,28 @@ enum class OpCode : std::uint8_t {
   welcome_response = 9,
 };
 
+/// Number of opcodes (0..9).
 inline constexpr std::uint8_t kOpCodeCount = 10;
 
-// True for a raw 4-bit value that names an opcode (0..9).
+/// True for a raw 4-bit value that names an opcode (0..9).
 constexpr bool is_valid_opcode(std::uint8_t raw) noexcept { return raw < kOpCodeCount; }
 
-// Response opcodes: posting one requires a non-zero message_id (it answers a request).
+/// Response opcodes: posting one requires a non-zero message_id (it answers a request).
 constexpr bool is_response(OpCode op) noexcept {
   return op == OpCode::response || op == OpCode::hello_response || op == OpCode::bye_response ||
          op == OpCode::welcome_response;
 }
 
-// The "regular" (application data) opcodes: the only ones that may carry the `more` bit.
+/// The "regular" (application data) opcodes: the only ones that may carry the `more` bit.
 constexpr bool is_regular(OpCode op) noexcept {
   return op == OpCode::request || op == OpCode::response || op == OpCode::signal;
 }
 
-// The original's name, e.g. "HelloRequest"; "InvalidOpCode" for a value outside 0..9.
+/// The original's name, e.g. "HelloRequest"; "InvalidOpCode" for a value outside 0..9.
 std::string_view to_string(OpCode op) noexcept;
 
-// Status of an operation and the status byte of a message delivered by the engine. Names and values
-// are the original's (AmpeStatus), including its misspelling `invelid_mchn_group`.
+/// Status of an operation and the status byte of a message delivered by the engine. Names and values
+/// are the original's (AmpeStatus), including its misspelling `invelid_mchn_group`.
 enum class Status : std::uint8_t {
   success = 0,
   not_implemented_yet = 1,
@@ -54,7 +56,7 @@ enum class Status : std::uint8_t {
   invalid_body_len = 8,
   invalid_more_usage = 9,
   invalid_channel_number = 10,
-  invelid_mchn_group = 11,  // sic: the original's spelling ("invalid message channel group")
+  invelid_mchn_group = 11,  ///< sic: the original's spelling ("invalid message channel group")
   invalid_message_id = 12,
   invalid_address = 13,
   uds_path_not_found = 14,
@@ -77,19 +79,21 @@ enum class Status : std::uint8_t {
   unknown_error = 31,
 };
 
-// Correctly spelled alias of Status::invelid_mchn_group (same value, 11).
+/// Correctly spelled alias of Status::invelid_mchn_group (same value, 11).
 inline constexpr Status invalid_mchn_group = Status::invelid_mchn_group;
 
-// Raw byte -> Status; any value >= 31 maps to unknown_error (as the original's raw_to_status).
+/// Raw byte -> Status; any value >= 31 maps to unknown_error (as the original's raw_to_status).
 constexpr Status status_from_raw(std::uint8_t raw) noexcept {
   return raw >= static_cast<std::uint8_t>(Status::unknown_error) ? Status::unknown_error : static_cast<Status>(raw);
 }
 
+/// The status byte as sent.
 constexpr std::uint8_t to_raw(Status s) noexcept { return static_cast<std::uint8_t>(s); }
 
+/// True for Status::success.
 constexpr bool ok(Status s) noexcept { return s == Status::success; }
 
-// The original's snake_case name, e.g. "invelid_mchn_group"; "unknown_error" for raw values >= 31.
+/// The original's snake_case name, e.g. "invelid_mchn_group"; "unknown_error" for raw values >= 31.
 std::string_view to_string(Status s) noexcept;
 
 }  // namespace tofu

@@ -24,11 +24,13 @@ using Native = SOCKET;
 void close_native(Native s) { ::closesocket(s); }
 constexpr int kShutSend = SD_SEND;
 constexpr int kSendFlags = 0;
+using SendLen = int;
 #else
 using Native = int;
 void close_native(Native s) { ::close(s); }
 constexpr int kShutSend = SHUT_WR;
 constexpr int kSendFlags = MSG_NOSIGNAL;
+using SendLen = std::size_t;
 #endif
 Native native(std::uintptr_t h) { return static_cast<Native>(h); }
 }  // namespace
@@ -71,7 +73,7 @@ bool HalfCloseSocket::connect_loopback(std::uint16_t port, std::string* error) {
 bool HalfCloseSocket::send_all(std::span<const std::byte> bytes) {
   while (!bytes.empty()) {
     const auto n = ::send(native(h_), reinterpret_cast<const char*>(bytes.data()),
-                          static_cast<int>(bytes.size()), kSendFlags);
+                          static_cast<SendLen>(bytes.size()), kSendFlags);
     if (n <= 0) return false;
     bytes = bytes.subspan(static_cast<std::size_t>(n));
   }
