@@ -1,5 +1,7 @@
 #include "report/util.hpp"
 
+#include "platform/windows/handles.hpp"
+
 #include <winsock2.h>
 #include <windows.h>
 #include <psapi.h>
@@ -96,13 +98,7 @@ HandleSnapshot handle_snapshot() {
   HandleSnapshot h;
   DWORD n = 0;
   if (GetProcessHandleCount(GetCurrentProcess(), &n)) h.api = static_cast<std::int64_t>(n);
-  for (std::uintptr_t v = 4; v <= kHandleProbeLimit; v += 4) {
-    DWORD flags = 0;
-    const auto handle = reinterpret_cast<HANDLE>(v);
-    if (!GetHandleInformation(handle, &flags)) continue;
-    std::string type = tofu::platform::win::object_type_name(handle);
-    h.handles.emplace_back(v, type.empty() ? std::string("?") : type);
-  }
+  h.handles = tofu::platform::win::probe_handles();
   return h;
 }
 
@@ -121,9 +117,7 @@ std::string to_text(const HandleSnapshot& h) {
               static_cast<long long>(h.api));
 }
 
-bool is_lazy_sync_type(const std::string& type) {
-  return type == "Event" || type == "Semaphore" || type == "KeyedEvent";
-}
+bool is_lazy_sync_type(const std::string& type) { return tofu::platform::win::is_lazy_sync_type(type); }
 
 HandleVerdict judge_handles(const HandleSnapshot& before, const HandleSnapshot& after) {
   HandleVerdict v;

@@ -61,7 +61,6 @@ Json to_json(const Tally& t);
 //   handles - every handle value 4, 8, ... kHandleProbeLimit that GetHandleInformation accepts,
 //             with its object type (NtQueryObject via tofu_platform's object_type_name): a count
 //             that works on Wine too, and says what a difference is made of.
-inline constexpr std::uintptr_t kHandleProbeLimit = 0x10000;
 struct HandleSnapshot {
   std::int64_t api = -1;
   std::vector<std::pair<std::uintptr_t, std::string>> handles;  // value, object type

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
+#include "support/host.hpp"
 
 using namespace tofu;
 using namespace tofu::parity;
@@ -244,6 +245,31 @@ TEST_CASE("echo of 10000 messages between two engines") {
   s.echo.stop();  // joins: its counters are final
   CHECK(s.echo.echoed() == 10000);
   CHECK(s.echo.error().empty());
+}
+
+TEST_CASE("engines with traffic give back every socket and handle they opened") {
+  // Warm-up: the first engine of a process loads what stays loaded (Winsock's helpers on Windows).
+  {
+    EchoSetup warm;
+    const Link link = start_connect(*warm.client_engine, *warm.client, warm.listener.address);
+    expect_hello_response(*warm.client, link);
+    echo_many(*warm.client_engine, *warm.client, link.client, 1, 1);
+    warm.echo.stop();
+  }
+  const std::size_t before = tofu::test::open_handle_count();
+  {
+    EchoSetup s;
+    for (int i = 0; i < 20; ++i) {
+      const Link link = start_connect(*s.client_engine, *s.client, s.listener.address);
+      expect_hello_response(*s.client, link);
+      echo_many(*s.client_engine, *s.client, link.client, 10, 64);
+    }
+    s.echo.stop();
+    CHECK(s.echo.echoed() == 200);
+  }  // both engines shut down here, with 20 connections still open
+  const std::size_t after = tofu::test::open_handle_count();
+  INFO("open handles before " << before << ", after " << after);
+  CHECK(after == before);
 }
 
 TEST_CASE("fifty clients on one listener") {
