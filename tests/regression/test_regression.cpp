@@ -417,3 +417,71 @@ TEST_CASE("regression: socket state stays valid while 500 connections churn", "[
   const Link fresh = start_connect(*s.engine, *s.client, s.listener.address);
   expect_hello_response(*s.client, fresh);
 }
+
+// The original's I/O thread died silently on an internal error (its bug #6): post() kept
+// succeeding and waitReceive() blocked forever. Here the reactor is made to fail through
+// EngineOptions::fault_hook; the failure must reach the application as statuses.
+TEST_CASE("regression: a failing reactor thread is reported with processing_failed and nothing hangs",
+          "[regression]") {
+  std::atomic<bool> armed{false};
+  EngineOptions options = pool_options(16, 64);
+  options.fault_hook = [&armed](std::string_view point) {
+    if (point == "dispatch" && armed.load()) throw std::runtime_error("injected reactor failure");
+  };
+  auto engine = make_engine(options);
+  auto server = make_group(*engine);
+  auto client = make_group(*engine);
+  const Listener listener = open_listener(*engine, *server);
+  const Link link = handshake(*engine, *client, *server, listener.address);
+  MessagePtr spare = engine->get();
+  REQUIRE(spare);
+
+  armed = true;
+  MessagePtr m = make_message(*engine, OpCode::request, link.client, "boom");
+  const PostResult posted = client->post(m);
+  REQUIRE(posted.status == Status::success);
+
+  // The request being dispatched when the reactor failed comes back with processing_failed, the
+  // channel's close report follows, then the group reports shutdown: no silent hang.
+  bool request_returned = false;
+  bool close_reported = false;
+  for (;;) {
+    ReceiveEnd end = ReceiveEnd::message;
+    MessagePtr got = client->wait_receive(kWait, &end);
+    if (!got) {
+      REQUIRE(end == ReceiveEnd::shutdown);
+      break;
+    }
+    if (got->header.message_id == posted.header.message_id && got->header.opcode == OpCode::request) {
+      CHECK(got->header.status == Status::processing_failed);
+      CHECK(got->header.origin == Origin::engine);
+      request_returned = true;
+    }
+    if (got->header.opcode == OpCode::signal && got->header.status == Status::channel_closed) {
+      CHECK(reason_of(*got) == "processing_failed");
+      close_reported = true;
+    }
+  }
+  CHECK(request_returned);
+  CHECK(close_reported);
+  // The server group: its listener and accepted channel close with the same reason, then it ends.
+  std::size_t server_closes = 0;
+  for (;;) {
+    ReceiveEnd end = ReceiveEnd::message;
+    MessagePtr got = server->wait_receive(kWait, &end);
+    if (!got) {
+      REQUIRE(end == ReceiveEnd::shutdown);
+      break;
+    }
+    if (got->header.opcode == OpCode::signal && got->header.status == Status::channel_closed) {
+      CHECK(reason_of(*got) == "processing_failed");
+      ++server_closes;
+    }
+  }
+  CHECK(server_closes == 2);
+
+  const PostResult refused = client->post(spare);
+  CHECK(refused.status == Status::shutdown_started);
+  CHECK(spare);  // the caller keeps a refused message
+  CHECK_FALSE(engine->get());
+}

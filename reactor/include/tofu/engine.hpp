@@ -12,8 +12,10 @@
 /// (once fully sent) recycled into the pool.
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "tofu/message.hpp"
 #include "tofu/pool.hpp"
@@ -52,6 +54,12 @@ struct EngineOptions {
   /// Where the engine logs; nullptr = the quiet default (warnings and errors to stderr are
   /// off too). Set e.g. spdlog::stderr_color_mt("tofu") to see what the reactor does.
   std::shared_ptr<spdlog::logger> logger;
+  /// Fault injection, for tests of the failure path only: called on the reactor thread at named
+  /// points ("wait": after each wait returns; "dispatch": before each posted command is handled).
+  /// An exception thrown from it fails the reactor the way an internal error would: every message
+  /// inside the engine comes back with status processing_failed, every group is closed, and post()
+  /// then answers shutdown_started. Leave empty in production.
+  std::function<void(std::string_view point)> fault_hook;
 };
 
 class ChannelGroup;

@@ -78,6 +78,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),
+      fault_hook_(options.fault_hook),
       read_buffer_(64 * 1024) {}
 
 EngineImpl::~EngineImpl() { shutdown(); }

@@ -4,6 +4,8 @@
 // touches a socket runs on the reactor thread (reactor_loop.cpp, channel_io.cpp).
 #include <atomic>
 #include <deque>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -106,6 +108,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   // reactor-only
   std::unordered_map<ChannelNumber, std::unique_ptr<detail::Channel>> channels_;
   std::vector<ChannelNumber> closed_;  // closed this iteration, erased after the event batch
+  std::deque<Command> batch_;  // commands taken from the mailbox, being dispatched
+  std::function<void(std::string_view)> fault_hook_;
   std::vector<ChannelNumber> to_flush_;  // got posted messages in this batch
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration
   std::uint64_t generation_ = 0;

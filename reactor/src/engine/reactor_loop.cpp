@@ -33,24 +33,26 @@ void EngineImpl::run() noexcept {
 
 void EngineImpl::loop() {
   std::array<platform::ReadyEvent, 256> events{};
-  std::deque<Command> commands;
   for (;;) {
     {
       std::lock_guard lock(mailbox_mu_);
       if (stop_) return;
     }
     auto waited = poller_->wait(events, -1);
+    if (fault_hook_) fault_hook_("wait");
     if (!waited.ok()) {
       log_.error(waited.error().message());
       throw std::runtime_error(waited.error().message());
     }
     if (waited.value().woken) {
       if (pool_became_available_.exchange(false)) resume_paused();
-      take_commands(commands);
-      while (!commands.empty()) {
-        Command c = std::move(commands.front());
-        commands.pop_front();
-        dispatch(c);
+      take_commands(batch_);
+      while (!batch_.empty()) {
+        // Dispatched from the front of the member queue, popped only afterwards: if dispatching
+        // throws, fail_everything() still finds this command and returns its message.
+        if (fault_hook_) fault_hook_("dispatch");
+        dispatch(batch_.front());
+        batch_.pop_front();
       }
       flush_posted();
     }
@@ -75,7 +77,8 @@ void EngineImpl::take_commands(std::deque<Command>& out) {
 }
 
 void EngineImpl::fail_everything(Status reason) {
-  std::deque<Command> pending;
+  std::deque<Command> pending = std::move(batch_);  // a batch interrupted by a failure
+  batch_.clear();
   {
     std::lock_guard lock(mailbox_mu_);
     stopped_ = true;  // from now on enqueue() hands messages straight back
