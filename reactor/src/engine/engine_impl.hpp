@@ -58,6 +58,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void take_commands(std::deque<Command>& out);
   void dispatch(Command& c);
   void dispatch_message(Command& c);
+  void refuse_open(Command& c, Status reason, const platform::SysError& e);
+  void report_closed(detail::GroupState& group, ChannelNumber n, MessageId first_id, Status reason, MessagePtr sig);
   void open_listener(Command& c);
   void open_client(Command& c);
   void queue_for_send(detail::Channel& ch, MessagePtr m);

@@ -214,27 +214,38 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   return raw;
 }
 
+void EngineImpl::report_closed(detail::GroupState& group, ChannelNumber n, MessageId first_id, Status reason,
+                               MessagePtr sig) {
+  if (!sig) sig = engine_signal(n, first_id, Status::channel_closed);
+  if (!sig) {
+    log_.error("channel ", n, " closed (", reason, ") but no message was left to report it");
+    return;
+  }
+  sig->header.message_id = first_id;
+  (void)sig->text_headers.add("~reason", to_string(reason));
+  group.deliver(std::move(sig));
+}
+
+void EngineImpl::refuse_open(Command& c, Status reason, const platform::SysError& e) {
+  const bool listen = c.msg->header.opcode == OpCode::welcome_request;
+  const ChannelNumber n = c.msg->header.channel_number;
+  const MessageId id = c.msg->header.message_id;
+  log_.info(listen ? "listen" : "connect", " on channel ", n, ": ", e.message());
+  if (listen) c.msg->header.opcode = OpCode::welcome_response;
+  return_to_app(*c.group, std::move(c.msg), reason);
+  report_closed(*c.group, n, id, reason, {});
+  registry_.release(n);
+}
+
 void EngineImpl::open_listener(Command& c) {
   Message& m = *c.msg;
   const ChannelNumber n = m.header.channel_number;
-  auto fail = [&](Status st, const platform::SysError& e) {
-    log_.warn("listen on channel ", n, ": ", e.message());
-    m.header.opcode = OpCode::welcome_response;
-    const MessageId id = m.header.message_id;
-    return_to_app(*c.group, std::move(c.msg), st);
-    MessagePtr sig = engine_signal(n, id, Status::channel_closed);
-    if (sig) {
-      (void)sig->text_headers.add("~reason", to_string(st));
-      c.group->deliver(std::move(sig));
-    }
-    registry_.release(n);
-  };
   auto s = platform::open_stream(*c.address);
-  if (!s.ok()) return fail(Status::listen_failed, s.error());
+  if (!s.ok()) return refuse_open(c, Status::listen_failed, s.error());
   if (auto st = platform::bind_listen(s.value(), *c.address, 1024); !st.ok()) {
     platform::close_socket(s.value());
     const bool uds = c.address->kind == platform::AddressKind::uds;
-    return fail(uds && platform::is_path_not_found(st.error()) ? Status::uds_path_not_found : Status::listen_failed,
+    return refuse_open(c, uds && platform::is_path_not_found(st.error()) ? Status::uds_path_not_found : Status::listen_failed,
                 st.error());
   }
   auto local = platform::local_address(s.value(), c.address->kind);
@@ -258,19 +269,8 @@ void EngineImpl::open_listener(Command& c) {
 void EngineImpl::open_client(Command& c) {
   Message& m = *c.msg;
   const ChannelNumber n = m.header.channel_number;
-  auto fail = [&](Status st, const platform::SysError& e) {
-    log_.info("connect on channel ", n, ": ", e.message());
-    const MessageId id = m.header.message_id;
-    return_to_app(*c.group, std::move(c.msg), st);
-    MessagePtr sig = engine_signal(n, id, Status::channel_closed);
-    if (sig) {
-      (void)sig->text_headers.add("~reason", to_string(st));
-      c.group->deliver(std::move(sig));
-    }
-    registry_.release(n);
-  };
   auto s = platform::open_stream(*c.address);
-  if (!s.ok()) return fail(Status::connect_failed, s.error());
+  if (!s.ok()) return refuse_open(c, Status::connect_failed, s.error());
   const platform::IoResult r = platform::start_connect(s.value(), *c.address);
   if (r.state == platform::IoState::failed) {
     platform::close_socket(s.value());
@@ -279,7 +279,7 @@ void EngineImpl::open_client(Command& c) {
     if (c.address->kind == platform::AddressKind::uds && platform::is_path_not_found(r.error)) {
       st = Status::uds_path_not_found;
     }
-    return fail(st, r.error);
+    return refuse_open(c, st, r.error);
   }
   const ChannelKind kind = r.state == platform::IoState::in_progress ? ChannelKind::connecting : ChannelKind::connected;
   Channel* ch = add_channel(n, kind, s.value(), c.group);
@@ -416,15 +416,7 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   // Free the number before the Signal is seen: once the app knows the channel is closed, post()
   // to it is refused at once (the quarantine keeps the number from being reused right away).
   registry_.release(ch.number);
-  MessagePtr sig = std::move(ch.close_signal);
-  if (!sig) sig = engine_signal(ch.number, 0, Status::channel_closed);
-  if (sig) {
-    sig->header.message_id = ch.first_id;
-    (void)sig->text_headers.add("~reason", to_string(reason));
-    ch.group->deliver(std::move(sig));
-  } else {
-    log_.error("channel ", ch.number, " closed (", to_string(reason), ") but no message was left to report it");
-  }
+  report_closed(*ch.group, ch.number, ch.first_id, reason, std::move(ch.close_signal));
   closed_.push_back(ch.number);
 }
 
