@@ -77,7 +77,6 @@ std::vector<Golden> goldens() {
   {
     Message m;
     m.header.opcode = OpCode::welcome_response;
-    m.header.internal_b = true;
     m.header.channel_number = 0x0100;
     m.header.message_id = 0x0000000100000000ULL;
     REQUIRE(m.text_headers.add("a", "1") == Status::success);
@@ -85,8 +84,8 @@ std::vector<Golden> goldens() {
     m.set_body(bytes({0x00, 0xFF, 0x7F}));
     m.header.text_headers_len = 10;
     m.header.body_len = 3;
-    g.push_back({"WelcomeResponse with internal_b headers and binary body", m,
-                 cat({bytes({0x01, 0x00, 0x89, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0A, 0x00,
+    g.push_back({"WelcomeResponse with headers and binary body", m,
+                 cat({bytes({0x01, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0A, 0x00,
                              0x03}),
                       bytes("a:1\r\nb:2\r\n"), bytes({0x00, 0xFF, 0x7F})})});
   }
@@ -185,7 +184,7 @@ TEST_CASE("codec: every opcode round-trips through a frame", "[core]") {
     m.header.channel_number = static_cast<tofu::ChannelNumber>(100 + raw);
     m.header.message_id = 1000 + raw;
     m.header.oob = (raw % 2) == 0;
-    m.header.more = (raw % 3) == 0;
+    m.header.more = (raw % 3) == 0 && tofu::is_regular(m.header.opcode);  // receivers refuse it elsewhere
     REQUIRE(m.text_headers.add("op", std::string(tofu::to_string(m.header.opcode))) == Status::success);
     m.set_body(std::string(raw, 'x'));
     m.header.text_headers_len = static_cast<std::uint16_t>(m.text_headers.size_bytes());
@@ -325,11 +324,70 @@ TEST_CASE("codec: malformed input yields its specific error", "[core]") {
     const Decoded d = decode_whole(cat({header16(1, 0, 0, 1, 4, 0), bytes(":v\r\n")}));
     CHECK(d.error == Status::invalid_message);
   }
+  SECTION("the reserved proto bit 7 (internal_b) is invalid_message") {
+    CHECK(decode_whole(header16(1, 0x80, 0, 1, 0, 0)).error == Status::invalid_message);
+    CHECK(decode_whole(header16(1, 0x40, 0, 1, 0, 0)).messages.size() == 1);  // oob is carried
+  }
+  SECTION("more on a non-regular opcode is invalid_more_usage, as post() refuses it") {
+    for (unsigned op = 3; op <= 9; ++op) {
+      CHECK(decode_whole(header16(1, 0x20 | op, 0, 1, 0, 0)).error == Status::invalid_more_usage);
+    }
+    for (unsigned op = 0; op <= 2; ++op) CHECK(decode_whole(header16(1, 0x20 | op, 0, 1, 0, 0)).messages.size() == 1);
+  }
+  SECTION("a response opcode with message id 0 is invalid_message_id, as post() refuses it") {
+    for (unsigned op : {1u, 4u, 6u, 9u}) CHECK(decode_whole(header16(1, op, 0, 0, 0, 0)).error == Status::invalid_message_id);
+    for (unsigned op : {0u, 2u, 3u, 5u, 7u}) CHECK(decode_whole(header16(1, op, 0, 0, 0, 0)).messages.size() == 1);
+  }
   SECTION("the error is found as soon as the header arrives even byte by byte") {
     const Bytes bad = cat({header16(1, 11, 0, 1, 0, 5), bytes("never")});
     const Decoded d = decode_stream(bad, [](std::size_t) { return std::size_t{1}; });
     CHECK(d.error == Status::invalid_op_code);
   }
+}
+
+TEST_CASE("codec: feed_header stops after the binary header and the frame goes to the target given next", "[core]") {
+  const Bytes frame = cat({header16(3, 0, 0, 77, 5, 5), bytes("a:1\r\n"), bytes("hello")});
+  FrameDecoder dec;
+  // Byte by byte through the header: nothing past it is consumed.
+  for (std::size_t i = 0; i < 15; ++i) {
+    const auto st = dec.feed_header(std::span(frame).subspan(i, 1));
+    REQUIRE(st.state == DecodeState::need_more);
+    CHECK(st.consumed == 1);
+    CHECK_FALSE(dec.awaiting_target());
+    CHECK(dec.frame_remaining() == 0);
+  }
+  const auto done = dec.feed_header(std::span(frame).subspan(15));
+  REQUIRE(done.state == DecodeState::complete);
+  CHECK(done.consumed == 1);
+  CHECK(dec.awaiting_target());
+  CHECK(dec.mid_frame());
+  CHECK(dec.frame_remaining() == 10);
+  CHECK(dec.current_header().message_id == 77);
+  // A second call consumes nothing more.
+  CHECK(dec.feed_header(std::span(frame).subspan(16)).consumed == 0);
+  Message target;
+  target.set_body("stale");
+  const auto part = dec.feed(std::span(frame).subspan(16, 3), target);
+  CHECK(part.state == DecodeState::need_more);
+  CHECK_FALSE(dec.awaiting_target());
+  CHECK(target.header.message_id == 77);
+  CHECK(target.body_size() == 0);
+  CHECK(dec.frame_remaining() == 7);
+  const auto rest = dec.feed(std::span(frame).subspan(19), target);
+  REQUIRE(rest.state == DecodeState::complete);
+  CHECK(target.body_text() == "hello");
+  CHECK(target.text_headers.find("a") == std::optional<std::string_view>("1"));
+  CHECK_FALSE(dec.mid_frame());
+  // An empty frame completes on a feed with no bytes once its header is in.
+  const Bytes empty = header16(3, 2, 0, 9, 0, 0);
+  REQUIRE(dec.feed_header(empty).state == DecodeState::complete);
+  CHECK(dec.frame_remaining() == 0);
+  CHECK(dec.feed(std::span<const std::byte>(), target).state == DecodeState::complete);
+  CHECK(target.header.message_id == 9);
+  // Header errors surface from feed_header too.
+  FrameDecoder bad;
+  CHECK(bad.feed_header(header16(1, 12, 0, 1, 0, 0)).error == Status::invalid_op_code);
+  CHECK(bad.failed());
 }
 
 TEST_CASE("codec: a decoder error is sticky until reset", "[core]") {

@@ -96,7 +96,7 @@ TEST_CASE("message: binary header golden bytes are big-endian in the original's 
 }
 
 TEST_CASE("message: every status round-trips through the header bytes", "[core]") {
-  for (unsigned raw = 0; raw <= 31; ++raw) {
+  for (unsigned raw = 0; raw < tofu::kStatusCount; ++raw) {
     BinaryHeader h;
     h.channel_number = 9;
     h.status = tofu::status_from_raw(static_cast<std::uint8_t>(raw));

@@ -47,8 +47,14 @@ TEST_CASE("status: every status has the original's number and name", "[core]") {
       {29, "setsockopt_failed"},
       {30, "processing_failed"},
       {31, "unknown_error"},
+      {32, "send_queue_full"},
+      {33, "handshake_timeout"},
+      {34, "frame_timeout"},
+      {35, "protocol_violation"},
+      {36, "send_timeout"},
   };
-  REQUIRE(table.size() == 32);
+  REQUIRE(table.size() == 37);
+  REQUIRE(table.size() == tofu::kStatusCount);
   for (const auto& [raw, name] : table) {
     const Status s = tofu::status_from_raw(static_cast<std::uint8_t>(raw));
     CHECK(tofu::to_raw(s) == raw);
@@ -60,8 +66,8 @@ TEST_CASE("status: every status has the original's number and name", "[core]") {
   CHECK(tofu::to_raw(Status::unknown_error) == 31);
 }
 
-TEST_CASE("status: raw values from 31 to 255 map to unknown_error", "[core]") {
-  for (unsigned raw = 31; raw <= 255; ++raw) {
+TEST_CASE("status: raw values from 37 to 255 map to unknown_error", "[core]") {
+  for (unsigned raw = tofu::kStatusCount; raw <= 255; ++raw) {
     const Status s = tofu::status_from_raw(static_cast<std::uint8_t>(raw));
     CHECK(s == Status::unknown_error);
   }

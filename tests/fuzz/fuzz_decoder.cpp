@@ -11,6 +11,7 @@
 //  * text-header iteration, find, address parsing and check_and_prepare run on every frame.
 // A violated property aborts (libFuzzer reports it as a crash and saves the input).
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -116,11 +117,14 @@ class Chunker {
 // Feeds `feed_from` (a copy of `original`, or `original` itself) in chunks and records what comes
 // out. With `guard`, `feed_from` is poisoned and each chunk is unpoisoned only while it is fed
 // (and the per-frame API exercise is skipped: the unguarded run already did it on equal frames).
+// With `staged`, it decodes the way the engine does: feed_header() first, then feed() into one of
+// two targets picked per frame (each left with the previous frame's content).
 Outcome run(std::span<const std::byte> feed_from, std::span<const std::byte> original, unsigned split,
-            tofu::DecodeLimits limits, bool guard) {
+            tofu::DecodeLimits limits, bool guard, bool staged = false) {
   Outcome out;
   tofu::FrameDecoder dec(limits);
-  tofu::Message target;
+  std::array<tofu::Message, 2> targets;
+  std::size_t which = 0;
   Chunker chunker(split);
   std::size_t frame_start = 0;  // offset in the stream where the current frame began
   std::size_t pos = 0;
@@ -128,7 +132,23 @@ Outcome run(std::span<const std::byte> feed_from, std::span<const std::byte> ori
     const std::span<const std::byte> in = feed_from.subspan(pos, chunker.next(feed_from.size() - pos));
     const Unpoisoned window(guard ? in : std::span<const std::byte>{});
     std::size_t off = 0;
-    while (off < in.size()) {
+    while (off < in.size() || dec.awaiting_target()) {
+      tofu::Message& target = targets[which];
+      if (staged && !dec.awaiting_target() && dec.frame_remaining() == 0 && !dec.failed()) {
+        const auto head = dec.feed_header(in.subspan(off));
+        expect(head.consumed <= in.size() - off, "feed_header consumed more than given");
+        off += head.consumed;
+        if (head.state == tofu::DecodeState::complete) {
+          expect(dec.awaiting_target(), "header complete but no target awaited");
+          which ^= 1U;  // the frame goes to the other target, stale content and all
+          continue;
+        }
+        if (head.state == tofu::DecodeState::need_more) {
+          expect(off == in.size(), "feed_header need_more with input left");
+          out.last = head.state;
+          continue;
+        }
+      }
       const auto step = dec.feed(in.subspan(off), target);
       expect(step.consumed <= in.size() - off, "consumed more than given");
       off += step.consumed;
@@ -157,7 +177,7 @@ Outcome run(std::span<const std::byte> feed_from, std::span<const std::byte> ori
         if (!guard) exercise(target);
         out.frame_ends.push_back(frame_end);
         frame_start = frame_end;
-        target.reset();
+        if (!staged) target.reset();
       } else {
         expect(off == in.size(), "need_more with input left");
         expect(dec.mid_frame() == (pos + off > frame_start), "mid_frame disagrees with consumed bytes");
@@ -190,6 +210,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   poison(copy);
   const Outcome pieces = run(copy, stream, split == 255 ? 254 : split, limits, true);
   unpoison(copy);  // the vector frees (and writes) its memory
+  const Outcome staged = run(stream, stream, split, limits, false, true);
+  expect(whole.frame_ends == staged.frame_ends, "frames depend on feed_header staging");
+  expect(whole.error == staged.error, "error depends on feed_header staging");
+  expect(whole.mid_frame == staged.mid_frame, "mid_frame depends on feed_header staging");
 
   // Each frame equals its input bytes (checked in run), so equal boundaries mean equal frames.
   expect(whole.frame_ends == pieces.frame_ends, "frames depend on the split");

@@ -137,15 +137,16 @@ TEST_CASE("fault: a slow reader keeps memory bounded by the pool and loses nothi
   std::atomic<std::uint64_t> posted{0};
   std::thread fast_writer([&] {
     for (std::uint64_t i = 0; i < kCount;) {
-      MessagePtr m = writer_engine->get();
-      if (!m) {  // backpressure: every message is in flight; retry shortly
-        std::this_thread::sleep_for(1ms);
-        continue;
-      }
+      MessagePtr m = writer_engine->get(kWait);  // backpressure: waits for a message to come back
+      if (!m) break;
       m->header = make_header(OpCode::signal);
       m->header.channel_number = link.client;
       m->set_body(seq_body(i, 16384));
-      if (writer->post(m).status != Status::success) break;
+      // The channel's queue is capped too (a quarter of the pool): wait for room.
+      if (const Status st = writer->post(m, kWait).status; st != Status::success) {
+        std::fprintf(stderr, "writer: post %llu: %s\n", static_cast<unsigned long long>(i), std::string(to_string(st)).c_str());
+        break;
+      }
       posted.store(++i);
     }
   });
@@ -185,7 +186,9 @@ TEST_CASE("fault: a slow reader keeps memory bounded by the pool and loses nothi
 
 TEST_CASE("fault: pools exhausted on both ends recover without loss", "[fault]") {
   auto a = make_engine(pool_options(4, 8));
-  auto b = make_engine(pool_options(4, 8));
+  EngineOptions bo = pool_options(4, 8);
+  bo.flow.max_queued_per_channel = 8;  // this test is about B's whole pool stuck in one channel
+  auto b = make_engine(bo);
   auto ga = make_group(*a);
   auto gb = make_group(*b);
   const Listener l = open_listener(*a, *ga);
@@ -201,11 +204,8 @@ TEST_CASE("fault: pools exhausted on both ends recover without loss", "[fault]")
   std::atomic<std::uint64_t> posted{0};
   std::thread writer([&] {  // B writes until its own pool is full of unsent messages, then waits
     for (std::uint64_t i = 0; i < kCount;) {
-      MessagePtr m = b->get();
-      if (!m) {  // backpressure: retry shortly
-        std::this_thread::sleep_for(1ms);
-        continue;
-      }
+      MessagePtr m = b->get(kWait);  // backpressure: waits for a message to come back
+      if (!m) break;
       m->header = make_header(OpCode::request);
       m->header.channel_number = link.client;
       m->set_body(seq_body(i, 60000));
@@ -255,7 +255,9 @@ TEST_CASE("fault: pools exhausted on both ends recover without loss", "[fault]")
 }
 
 TEST_CASE("fault: shutdown with thousands of queued messages returns each with a status", "[fault]") {
-  auto engine = make_engine(pool_options(16, 3200));
+  EngineOptions o = pool_options(16, 3200);
+  o.flow.max_queued_per_channel = 3200;  // thousands queued on one channel is the point here
+  auto engine = make_engine(o);
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);
   constexpr std::size_t kCount = 3000;

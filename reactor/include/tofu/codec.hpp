@@ -72,14 +72,22 @@ struct DecodeStep {
 };
 
 /// Incremental decoder for one byte stream. Protocol errors (checked as soon as the bytes that
-/// decide them have arrived):
+/// decide them have arrived; spec section 2.8):
 ///   opcode 10..15                                   -> invalid_op_code
 ///   origin = engine or status != 0 (never sent by a
 ///   conforming peer; would forge a local engine report) -> invalid_message
+///   reserved proto bit 7 (internal_b) set           -> invalid_message
+///   `more` on a non-regular opcode                  -> invalid_more_usage
+///   a response opcode with message id 0             -> invalid_message_id
 ///   thl > limits.max_text_headers                   -> invalid_headers_len
 ///   bl > limits.max_body                            -> invalid_body_len
 ///   text headers failing check_text_headers         -> invalid_message
 /// After an error the decoder stays failed (consuming nothing) until reset().
+///
+/// The target can be chosen once the frame's size is known: feed_header() consumes only the binary
+/// header, after which frame_remaining() tells how many bytes of the frame are still to come and
+/// the next feed() writes the frame (header included) into the target it is given. The engine uses
+/// this to take a pool message only for a frame it already holds whole (spec section 9.3).
 class FrameDecoder {
  public:
   /// A decoder waiting for the first byte of a frame.
@@ -91,6 +99,20 @@ class FrameDecoder {
   /// for thl / bl); they then grow by the bytes that arrive. Returns complete once the last byte of
   /// the frame was consumed; the decoder is then ready for the next frame.
   DecodeStep feed(std::span<const std::byte> in, Message& target);
+
+  /// Consumes only the bytes of the binary header (none once it is complete) and validates it.
+  /// Returns need_more until the 16 bytes are in, then `complete` meaning "header complete": the
+  /// frame itself continues with feed(). Errors as for feed().
+  DecodeStep feed_header(std::span<const std::byte> in) noexcept;
+  /// True while the binary header of the next frame is being read (also before its first byte).
+  [[nodiscard]] bool in_header() const noexcept { return phase_ == Phase::header; }
+  /// True when the binary header is complete but no feed() has received a target for the frame yet.
+  [[nodiscard]] bool awaiting_target() const noexcept { return phase_ != Phase::header && phase_ != Phase::failed && !target_ready_; }
+  /// Bytes of the current frame still to be consumed (text headers + body after the header), or 0
+  /// while in the binary header.
+  [[nodiscard]] std::size_t frame_remaining() const noexcept;
+  /// The header of the current frame (valid once the binary header is complete).
+  [[nodiscard]] const BinaryHeader& current_header() const noexcept { return current_; }
 
   /// True while a frame has started (at least one byte consumed) and is not complete; false after
   /// an error.
@@ -107,6 +129,9 @@ class FrameDecoder {
  private:
   enum class Phase { header, text_headers, body, failed };
   DecodeStep fail(Status s, std::size_t consumed) noexcept;
+  /// Validates the completed binary header and moves to the text headers; success or the error.
+  Status header_complete() noexcept;
+  void prepare(Message& target);
 
   DecodeLimits limits_;
   Phase phase_ = Phase::header;
@@ -115,6 +140,8 @@ class FrameDecoder {
   std::size_t have_ = 0;  ///< bytes of the current part (header, text headers or body) received
   std::size_t need_ = kBinaryHeaderSize;
   std::size_t body_len_ = 0;
+  BinaryHeader current_{};
+  bool target_ready_ = false;  ///< the current frame's target got its header (see awaiting_target)
 };
 
 }  // namespace tofu

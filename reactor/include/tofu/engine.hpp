@@ -42,6 +42,25 @@ bool parse_backend(std::string_view name, Backend& out) noexcept;
 /// True when this build and host can run `b` (best is always available).
 bool backend_available(Backend b) noexcept;
 
+/// What one channel may make the engine hold, and for how long (spec section 9). Every peer is
+/// treated as hostile: these bounds keep one channel from freezing the others.
+struct FlowOptions {
+  /// Most messages one channel may hold on their way out: posted and not yet fully written (or
+  /// handed back). Past it post() answers Status::send_queue_full at once and the caller keeps the
+  /// message (ChannelGroup::post with a timeout waits for room instead). 0 = a quarter of the pool's
+  /// `max` (at least 1): with the default pool, 16.
+  std::size_t max_queued_per_channel = 0;
+  /// An accepted connection must deliver its HelloRequest within this time, else the channel closes
+  /// with Status::handshake_timeout. 0 = no limit.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  /// A frame whose first byte arrived must be complete within this time, else the channel closes
+  /// with Status::frame_timeout. Time spent paused for the pool restarts the clock. 0 = no limit.
+  std::chrono::milliseconds frame_timeout{30'000};
+  /// A channel with messages queued must get bytes onto the wire at least this often, else it
+  /// closes with Status::send_timeout (a peer that stopped reading). 0 = no limit.
+  std::chrono::milliseconds send_timeout{60'000};
+};
+
 /// Options for Engine::create(). The defaults suit a small application: a pool of 16..64
 /// messages, the best backend, no logging.
 struct EngineOptions {
@@ -49,6 +68,8 @@ struct EngineOptions {
   /// the backpressure bound: when every message is in use, get() returns an empty MessagePtr and
   /// the reactor stops reading until the application returns some.
   PoolOptions pool{};
+  /// Per-channel bounds and timeouts (spec section 9).
+  FlowOptions flow{};
   /// The readiness mechanism; `best` picks epoll on Linux and afd on Windows.
   Backend backend = Backend::best;
   /// Where the engine logs; nullptr = the quiet default (warnings and errors to stderr are
@@ -98,6 +119,9 @@ class Engine {
   /// (that is the backpressure signal: return received messages, then try again) or the
   /// engine is shut down.
   MessagePtr get();
+  /// Like get(), but when the pool is exhausted waits up to `timeout` for a message to come back
+  /// (without polling). Empty on timeout, or at once when the engine is or gets shut down.
+  MessagePtr get(std::chrono::milliseconds timeout);
 
   /// A new channel group, or nullptr after shutdown began.
   std::shared_ptr<ChannelGroup> create_group();
@@ -134,8 +158,15 @@ class ChannelGroup {
   /// to a Hello/Welcome request with channel 0, and queues it for the reactor. On success `msg` is
   /// empty and the returned header says which channel and message id it got. On failure `msg` is
   /// untouched and the status says why (e.g. invalid_channel_number, invalid_address,
-  /// shutdown_started). Returns quickly: nothing is on the wire yet.
+  /// send_queue_full, not_allowed, shutdown_started). Returns quickly: nothing is on the wire yet.
+  /// On an accepted channel the first message must be the HelloResponse (or a local ByeSignal);
+  /// Hello/Welcome requests with a channel number, WelcomeResponses and a HelloResponse anywhere
+  /// else are not_allowed (spec section 9.4).
   PostResult post(MessagePtr& msg);
+  /// Like post(), but when the channel holds its maximum of queued messages (send_queue_full)
+  /// waits up to `wait_for_room` for one of them to be written, then posts. Any other refusal
+  /// returns at once. Without room in time the result is send_queue_full and `msg` is untouched.
+  PostResult post(MessagePtr& msg, std::chrono::milliseconds wait_for_room);
 
   /// Waits up to `timeout` for the next message for this group: data from a peer, a response to
   /// one of our requests, or an engine status report (origin engine). Returns an empty MessagePtr

@@ -46,7 +46,7 @@ struct BinaryHeader {
   Origin origin = Origin::application;  ///< who made the message
   bool more = false;        ///< the original's `more` flag: more messages of this logical sequence follow
   bool oob = false;         ///< the original's `_internalA`: out-of-band / priority (ByeSignal: close locally)
-  bool internal_b = false;  ///< the original's `_internalB`: unused, carried as is
+  bool internal_b = false;  ///< the original's `_internalB`: reserved, must be 0 (post() and receivers refuse it)
   Status status = Status::success;  ///< success, or what the engine reports
   MessageId message_id = 0;          ///< 0 = assign the next id when posted
   std::uint16_t text_headers_len = 0;  ///< set by check_and_prepare / the decoder
@@ -81,7 +81,7 @@ constexpr BinaryHeader make_header(OpCode op) noexcept {
 }
 
 /// Header <-> its 16 wire bytes. decode keeps every bit (a raw opcode 10..15 included) and maps the
-/// status byte with status_from_raw (>= 31 -> unknown_error).
+/// status byte with status_from_raw (>= kStatusCount -> unknown_error).
 void encode_header(const BinaryHeader& h, std::span<std::byte, kBinaryHeaderSize> out) noexcept;
 /// The header in 16 wire bytes (see encode_header()).
 BinaryHeader decode_header(std::span<const std::byte, kBinaryHeaderSize> in) noexcept;
@@ -225,8 +225,8 @@ class Message {
 MessageId next_message_id() noexcept;
 
 /// The original's Message.check_and_prepare, done by post() before a message is queued. In order:
-///   opcode 0..9 (invalid_op_code); origin := application, status := success;
-///   response opcode with message_id 0 (invalid_message_id); `more` on a non-regular opcode
+///   opcode 0..9 (invalid_op_code); origin := application, status := success; the reserved
+///   internal_b bit set (invalid_message); response opcode with message_id 0 (invalid_message_id); `more` on a non-regular opcode
 ///   (invalid_more_usage); channel 0 on anything but HelloRequest/WelcomeRequest
 ///   (invalid_channel_number); text headers > 65535 (invalid_headers_len), thl := size;
 ///   HelloRequest/WelcomeRequest without text headers (wrong_address); body > 65535

@@ -2,6 +2,8 @@
 /// @file
 /// A bounded, thread-safe message pool. `max` caps every message alive from the pool (in use + idle):
 /// when all are in use, get() returns an empty MessagePtr, which is the backpressure signal.
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -67,6 +69,14 @@ class Pool : public std::enable_shared_from_this<Pool> {
   /// An idle message, a new one while fewer than `max` are alive, else an empty MessagePtr.
   /// The message is reset: default header, no text headers, empty body.
   [[nodiscard]] MessagePtr get();
+  /// Like get(), but when every message is in use waits up to `timeout` for one to come back
+  /// (no polling: the thread sleeps until a message is returned, the timeout passes or
+  /// cancel_waits() is called). Empty on timeout or after cancel_waits().
+  [[nodiscard]] MessagePtr get(std::chrono::milliseconds timeout);
+  /// Wakes every thread waiting in get(timeout) and makes later waits return at once when the pool
+  /// is exhausted (the engine calls it at shutdown). Plain get() is unaffected.
+  void cancel_waits();
+
   /// get() plus a deep copy of `src` (empty MessagePtr when the pool is exhausted).
   [[nodiscard]] MessagePtr clone(const Message& src);
 
@@ -84,6 +94,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   friend class Recycler;
   void recycle(Message* m) noexcept;
   [[nodiscard]] bool available_locked() const noexcept { return !idle_.empty() || idle_.size() + in_use_ < max_; }
+  MessagePtr take_locked(std::unique_lock<std::mutex>& lock);
 
   const std::size_t max_;
   const std::size_t retain_;
@@ -93,6 +104,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::size_t high_water_ = 0;
   std::size_t created_ = 0;
   std::vector<std::function<void()>> waiters_;
+  std::condition_variable returned_;  // get(timeout) sleeps here
+  std::size_t sleepers_ = 0;          // threads in get(timeout): recycle() notifies only when > 0
+  bool waits_cancelled_ = false;
 };
 
 }  // namespace tofu

@@ -42,8 +42,11 @@ constexpr bool is_regular(OpCode op) noexcept {
 /// The original's name, e.g. "HelloRequest"; "InvalidOpCode" for a value outside 0..9.
 std::string_view to_string(OpCode op) noexcept;
 
-/// Status of an operation and the status byte of a message delivered by the engine. Names and values
-/// are the original's (AmpeStatus), including its misspelling `invelid_mchn_group`.
+/// Status of an operation and the status byte of a message delivered by the engine. Values 0..31 are
+/// the original's (AmpeStatus), names included (its misspelling `invelid_mchn_group` too). Values 32..36
+/// are this implementation's flow-control and protocol statuses (spec section 9). Statuses never travel
+/// on the wire (a sender writes 0, a receiver refuses anything else), so adding local ones keeps
+/// wire compatibility.
 enum class Status : std::uint8_t {
   success = 0,
   not_implemented_yet = 1,
@@ -77,14 +80,31 @@ enum class Status : std::uint8_t {
   setsockopt_failed = 29,
   processing_failed = 30,
   unknown_error = 31,
+  /// post() refused: the channel already holds its maximum of posted, not yet written messages
+  /// (EngineOptions::flow.max_queued_per_channel); the caller keeps the message.
+  send_queue_full = 32,
+  /// An accepted connection did not deliver its HelloRequest in time (FlowOptions::handshake_timeout).
+  handshake_timeout = 33,
+  /// A peer started a frame and did not complete it in time (FlowOptions::frame_timeout).
+  frame_timeout = 34,
+  /// A peer sent a frame its state does not allow (e.g. anything before its HelloRequest, a second
+  /// HelloRequest, a WelcomeRequest): spec section 9.4.
+  protocol_violation = 35,
+  /// A channel's queued messages made no progress onto the wire for too long: the peer does not
+  /// read (FlowOptions::send_timeout).
+  send_timeout = 36,
 };
+
+/// One past the largest Status value.
+inline constexpr std::uint8_t kStatusCount = 37;
 
 /// Correctly spelled alias of Status::invelid_mchn_group (same value, 11).
 inline constexpr Status invalid_mchn_group = Status::invelid_mchn_group;
 
-/// Raw byte -> Status; any value >= 31 maps to unknown_error (as the original's raw_to_status).
+/// Raw byte -> Status; a value that names no status (>= kStatusCount) maps to unknown_error (as the
+/// original's raw_to_status does for values past its last one).
 constexpr Status status_from_raw(std::uint8_t raw) noexcept {
-  return raw >= static_cast<std::uint8_t>(Status::unknown_error) ? Status::unknown_error : static_cast<Status>(raw);
+  return raw >= kStatusCount ? Status::unknown_error : static_cast<Status>(raw);
 }
 
 /// The status byte as sent.
@@ -93,7 +113,7 @@ constexpr std::uint8_t to_raw(Status s) noexcept { return static_cast<std::uint8
 /// True for Status::success.
 constexpr bool ok(Status s) noexcept { return s == Status::success; }
 
-/// The original's snake_case name, e.g. "invelid_mchn_group"; "unknown_error" for raw values >= 31.
+/// The snake_case name, e.g. "invelid_mchn_group"; "unknown_error" for raw values >= kStatusCount.
 std::string_view to_string(Status s) noexcept;
 
 }  // namespace tofu

@@ -84,6 +84,56 @@ void FrameDecoder::reset() noexcept {
   have_ = 0;
   need_ = kBinaryHeaderSize;
   body_len_ = 0;
+  target_ready_ = false;
+}
+
+std::size_t FrameDecoder::frame_remaining() const noexcept {
+  switch (phase_) {
+    case Phase::text_headers: return (need_ - have_) + body_len_;
+    case Phase::body: return need_ - have_;
+    case Phase::header:
+    case Phase::failed: break;
+  }
+  return 0;
+}
+
+Status FrameDecoder::header_complete() noexcept {
+  const BinaryHeader h = decode_header(header_);
+  const auto raw_op = static_cast<std::uint8_t>(std::to_integer<unsigned>(header_[2]) & 0x0Fu);
+  if (!is_valid_opcode(raw_op)) return Status::invalid_op_code;
+  if (h.origin != Origin::application || header_[3] != std::byte{0} || h.internal_b) return Status::invalid_message;
+  // What post() refuses to send, a receiver refuses to accept (D-34).
+  if (h.more && !is_regular(h.opcode)) return Status::invalid_more_usage;
+  if (is_response(h.opcode) && h.message_id == 0) return Status::invalid_message_id;
+  if (h.text_headers_len > limits_.max_text_headers) return Status::invalid_headers_len;
+  if (h.body_len > limits_.max_body) return Status::invalid_body_len;
+  current_ = h;
+  body_len_ = h.body_len;
+  phase_ = Phase::text_headers;
+  have_ = 0;
+  need_ = h.text_headers_len;
+  target_ready_ = false;
+  return Status::success;
+}
+
+void FrameDecoder::prepare(Message& target) {
+  target.header = current_;
+  target.text_headers.clear();
+  target.text_headers.reserve(current_.text_headers_len);
+  target.clear_body();
+  target.reserve_body(current_.body_len);
+  target_ready_ = true;
+}
+
+DecodeStep FrameDecoder::feed_header(std::span<const std::byte> in) noexcept {
+  if (phase_ == Phase::failed) return {DecodeState::error, 0, error_};
+  if (phase_ != Phase::header) return {DecodeState::complete, 0, Status::success};
+  const std::size_t take = std::min(need_ - have_, in.size());
+  std::memcpy(header_.data() + have_, in.data(), take);
+  have_ += take;
+  if (have_ < need_) return {DecodeState::need_more, take, Status::success};
+  if (const Status s = header_complete(); s != Status::success) return fail(s, take);
+  return {DecodeState::complete, take, Status::success};
 }
 
 DecodeStep FrameDecoder::fail(Status s, std::size_t consumed) noexcept {
@@ -94,6 +144,7 @@ DecodeStep FrameDecoder::fail(Status s, std::size_t consumed) noexcept {
 
 DecodeStep FrameDecoder::feed(std::span<const std::byte> in, Message& target) {
   if (phase_ == Phase::failed) return {DecodeState::error, 0, error_};
+  if (phase_ != Phase::header && !target_ready_) prepare(target);
   std::size_t used = 0;
   for (;;) {
     // Copy what is available of the current part.
@@ -118,24 +169,10 @@ DecodeStep FrameDecoder::feed(std::span<const std::byte> in, Message& target) {
 
     // The current part is complete: validate it and move on.
     switch (phase_) {
-      case Phase::header: {
-        const BinaryHeader h = decode_header(header_);
-        const auto raw_op = static_cast<std::uint8_t>(std::to_integer<unsigned>(header_[2]) & 0x0Fu);
-        if (!is_valid_opcode(raw_op)) return fail(Status::invalid_op_code, used);
-        if (h.origin != Origin::application || header_[3] != std::byte{0}) return fail(Status::invalid_message, used);
-        if (h.text_headers_len > limits_.max_text_headers) return fail(Status::invalid_headers_len, used);
-        if (h.body_len > limits_.max_body) return fail(Status::invalid_body_len, used);
-        target.header = h;
-        target.text_headers.clear();
-        target.text_headers.reserve(h.text_headers_len);
-        target.clear_body();
-        target.reserve_body(h.body_len);
-        body_len_ = h.body_len;
-        phase_ = Phase::text_headers;
-        have_ = 0;
-        need_ = h.text_headers_len;
+      case Phase::header:
+        if (const Status s = header_complete(); s != Status::success) return fail(s, used);
+        prepare(target);
         break;
-      }
       case Phase::text_headers:
         if (const Status s = check_text_headers(target.text_headers.view()); s != Status::success) {
           return fail(s, used);
@@ -148,6 +185,7 @@ DecodeStep FrameDecoder::feed(std::span<const std::byte> in, Message& target) {
         phase_ = Phase::header;
         have_ = 0;
         need_ = kBinaryHeaderSize;
+        target_ready_ = false;
         return {DecodeState::complete, used, Status::success};
       case Phase::failed:
         return {DecodeState::error, used, error_};

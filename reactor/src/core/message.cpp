@@ -229,6 +229,7 @@ Status check_and_prepare(Message& m) noexcept {
   if (!is_valid_opcode(static_cast<std::uint8_t>(h.opcode))) return Status::invalid_op_code;
   h.origin = Origin::application;
   h.status = Status::success;
+  if (h.internal_b) return Status::invalid_message;  // reserved: a receiver refuses it (D-34)
   if (is_response(h.opcode) && h.message_id == 0) return Status::invalid_message_id;
   if (h.more && !is_regular(h.opcode)) return Status::invalid_more_usage;
   const bool opens_channel = h.opcode == OpCode::hello_request || h.opcode == OpCode::welcome_request;

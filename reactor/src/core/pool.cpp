@@ -40,32 +40,55 @@ Pool::Pool(Key, PoolOptions options)
 Pool::~Pool() = default;
 
 MessagePtr Pool::get() {
+  std::unique_lock<std::mutex> lock(mu_);
+  return take_locked(lock);
+}
+
+// Takes an idle message or reserves a slot for a new one (allocated outside the lock); an empty
+// MessagePtr when the pool is exhausted. Returns with the lock released.
+MessagePtr Pool::take_locked(std::unique_lock<std::mutex>& lock) {
   std::unique_ptr<Message> m;
-  {
-    const std::lock_guard<std::mutex> lock(mu_);
-    if (!idle_.empty()) {
-      m = std::move(idle_.back());
-      idle_.pop_back();
-    } else if (in_use_ < max_) {
-      // Reserve the slot now, allocate outside the lock.
-    } else {
-      return MessagePtr(nullptr, Recycler(weak_from_this()));
-    }
-    ++in_use_;
-    high_water_ = std::max(high_water_, in_use_);
-    if (!m) ++created_;
+  if (!idle_.empty()) {
+    m = std::move(idle_.back());
+    idle_.pop_back();
+  } else if (in_use_ >= max_) {
+    lock.unlock();
+    return MessagePtr(nullptr, Recycler(weak_from_this()));
   }
+  ++in_use_;
+  high_water_ = std::max(high_water_, in_use_);
+  if (!m) ++created_;
+  lock.unlock();
   if (!m) {
     try {
       m = fresh_message();
     } catch (const std::bad_alloc&) {
-      const std::lock_guard<std::mutex> lock(mu_);
+      const std::lock_guard<std::mutex> relock(mu_);
       --in_use_;
       --created_;
       return MessagePtr(nullptr, Recycler(weak_from_this()));
     }
   }
   return MessagePtr(m.release(), Recycler(weak_from_this()));
+}
+
+MessagePtr Pool::get(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!available_locked() && !waits_cancelled_) {
+    ++sleepers_;
+    returned_.wait_until(lock, deadline, [&] { return available_locked() || waits_cancelled_; });
+    --sleepers_;
+  }
+  return take_locked(lock);
+}
+
+void Pool::cancel_waits() {
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    waits_cancelled_ = true;
+  }
+  returned_.notify_all();
 }
 
 MessagePtr Pool::clone(const Message& src) {
@@ -83,12 +106,15 @@ void Pool::recycle(Message* raw) noexcept {
     // Keeping the larger buffer is harmless.
   }
   std::vector<std::function<void()>> ready;
+  bool wake_sleeper = false;
   {
     const std::lock_guard<std::mutex> lock(mu_);
     --in_use_;
     idle_.push_back(std::move(m));  // capacity reserved in the constructor
     ready.swap(waiters_);
+    wake_sleeper = sleepers_ > 0;
   }
+  if (wake_sleeper) returned_.notify_one();
   for (auto& cb : ready) cb();
 }
 

@@ -52,6 +52,11 @@ std::string_view to_string(Status s) noexcept {
     case Status::setsockopt_failed: return "setsockopt_failed";
     case Status::processing_failed: return "processing_failed";
     case Status::unknown_error: return "unknown_error";
+    case Status::send_queue_full: return "send_queue_full";
+    case Status::handshake_timeout: return "handshake_timeout";
+    case Status::frame_timeout: return "frame_timeout";
+    case Status::protocol_violation: return "protocol_violation";
+    case Status::send_timeout: return "send_timeout";
   }
   return "unknown_error";
 }

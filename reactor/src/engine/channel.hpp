@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/channel_registry.hpp"
+#include "engine/deadline_queue.hpp"
 #include "engine/group_state.hpp"
 #include "platform/common/readiness.hpp"
 #include "platform/common/socket_ops.hpp"
@@ -17,12 +19,21 @@ namespace tofu::detail {
 
 enum class ChannelKind : std::uint8_t { listener, connecting, connected };
 
+// Where a connection is in the handshake, as far as what the PEER may send next (spec 9.4).
+enum class PeerStage : std::uint8_t {
+  hello_request,   // accepted: the peer's first frame must be its HelloRequest
+  hello_response,  // client: the peer's first frame must be the HelloResponse
+  open,            // handshake frames seen: no Hello or Welcome frame may follow
+};
+
 struct Channel {
   ChannelNumber number = 0;
   std::uint64_t key = 0;  // poller key: number | generation << 16, so a stale event never matches
   ChannelKind kind = ChannelKind::connected;
+  PeerStage stage = PeerStage::open;
   platform::NativeSocket sock = platform::kInvalidSocket;
   std::shared_ptr<GroupState> group;
+  std::shared_ptr<ChannelShared> shared;  // what post() sees: the queued count (D-28)
   std::string uds_path;        // listener on a UDS path: removed when the listener closes
   MessageId first_id = 0;      // reported in the channel_closed Signal (the original's rule)
   MessagePtr close_signal;     // reserved at creation so closing never needs the app's pool
@@ -30,27 +41,41 @@ struct Channel {
   // Interest as registered with the poller (kept to avoid redundant modify calls).
   platform::Interest registered{};
   bool in_poller = false;
-  bool dirty = false;
-  bool flush_queued = false;  // queued for the write after this command batch  // queued for an interest re-sync this iteration
+  bool dirty = false;          // queued for an interest re-sync this iteration
+  bool flush_queued = false;   // queued for the write after this command batch
 
   // Sending: messages in order; the front one may be partly written.
   std::deque<MessagePtr> send_queue;
   std::size_t front_sent = 0;  // bytes of send_queue.front() already on the wire
   bool bye_sent = false;       // a Bye frame went out: nothing more is sent
-  bool close_when_flushed = false;
+  Clock::time_point send_progress{};  // last time bytes went out, or the queue became non-empty
 
-  // Receiving.
+  // Receiving (spec 9.3): a frame goes into a pool message only when it is whole in hand; one that
+  // arrives in pieces is assembled in `partial` (the channel's own memory, not the pool).
   FrameDecoder decoder;
-  MessagePtr target;               // the message the decoder is filling (mid-frame only)
+  std::unique_ptr<Message> partial;  // frame being assembled, or whole and waiting for a pool message
+  bool partial_complete = false;
   std::vector<std::byte> stash;    // bytes read but not yet decoded (pool was empty)
   bool read_paused = false;        // pool empty: not reading until a message is returned
-  bool pool_signal_sent = false;   // one pool_empty Signal per pause
+  bool pool_signal_sent = false;   // one pool_empty Signal per episode (until a frame gets a message)
+  std::uint64_t frames_in = 0;     // frames delivered; tells a new partial frame from an old one
+  std::uint64_t frame_armed_at = 0;  // frames_in when frame_deadline was set
+
+  // Timers (spec 9.5). A zero time point means "not set".
+  Clock::time_point handshake_deadline{};
+  Clock::time_point frame_deadline{};
+  Clock::time_point timer_at{};    // when this channel's earliest DeadlineQueue entry comes due
+
+  // The peer left while reading was paused: the socket is gone, the frames already read are
+  // delivered as pool messages come back, then the channel closes with drain_reason (D-32).
+  bool draining = false;
+  Status drain_reason = Status::success;
 
   bool closing = false;
   Status close_reason = Status::success;
 
   [[nodiscard]] platform::Interest wanted() const noexcept {
-    if (closing) return {};
+    if (closing || draining) return {};
     switch (kind) {
       case ChannelKind::listener: return platform::Interest{true, false};
       case ChannelKind::connecting: return platform::Interest{false, true};

@@ -31,13 +31,21 @@ void EngineImpl::on_accept(Channel& listener) {
       log_.warn("listener ", listener.number, ": ", r.error.message());
       return;
     }
-    const ChannelNumber n = registry_.allocate(listener.group->id);
+    std::shared_ptr<detail::ChannelShared> shared;
+    const ChannelNumber n = registry_.allocate(listener.group->id, &shared);
     if (n == 0) {
       log_.warn("listener ", listener.number, ": no free channel number, connection refused");
       platform::close_socket(s);
       continue;
     }
-    Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group);
+    shared->awaiting_hello_response.store(true);  // the application answers its HelloRequest first
+    Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, std::move(shared));
+    if (ch->closing) continue;
+    ch->stage = detail::PeerStage::hello_request;
+    if (handshake_timeout_.count() > 0) {
+      ch->handshake_deadline = now_ + handshake_timeout_;
+      schedule(*ch);
+    }
     mark_dirty(*ch);
   }
 }
@@ -57,8 +65,8 @@ void EngineImpl::on_connect(Channel& ch, const platform::Readiness& r) {
 }
 
 void EngineImpl::on_readable(Channel& ch) {
-  if (!ch.stash.empty()) {
-    // Bytes read before the pool ran dry: decode them before reading more.
+  if (!ch.stash.empty() || ch.partial_complete) {
+    // Frames read before the pool ran dry: deliver them before reading more.
     std::vector<std::byte> stash = std::move(ch.stash);
     ch.stash.clear();
     if (!decode_buffered(ch, stash)) return;
@@ -68,58 +76,166 @@ void EngineImpl::on_readable(Channel& ch) {
     switch (r.state) {
       case platform::IoState::done:
         if (!decode_buffered(ch, std::span<const std::byte>(read_buffer_.data(), r.bytes))) return;
-        if (r.bytes < read_buffer_.size()) return;  // drained for now; level polling brings us back
+        if (r.bytes < read_buffer_.size()) {  // drained for now; level polling brings us back
+          track_frame_deadline(ch);
+          return;
+        }
         break;
       case platform::IoState::would_block:
       case platform::IoState::in_progress:
+        track_frame_deadline(ch);
         return;
       case platform::IoState::closed:
         // EOF. Mid-frame means the peer died mid-message; either way it is gone.
-        close_channel(ch, Status::peer_disconnected);
+        lose_peer(ch, Status::peer_disconnected);
         return;
       case platform::IoState::failed:
         log_.info("channel ", ch.number, ": ", r.error.message());
-        close_channel(ch, io_failure(r.error, Status::recv_failed));
+        lose_peer(ch, io_failure(r.error, Status::recv_failed));
         return;
     }
   }
+  track_frame_deadline(ch);
 }
 
-// Decodes `bytes` into frames. Returns false when the channel stopped reading: closed on a
-// protocol error, or paused because the pool is empty (the rest is stashed).
+// A frame that started and is not complete must complete within frame_timeout of the moment it
+// was first seen incomplete (D-33). A new frame (frames_in moved on) restarts the clock.
+void EngineImpl::track_frame_deadline(Channel& ch) {
+  if (frame_timeout_.count() <= 0) return;
+  if (!ch.decoder.mid_frame()) {
+    ch.frame_deadline = {};  // an entry still queued is found stale when it comes due
+    return;
+  }
+  if (ch.frame_deadline != detail::Clock::time_point{} && ch.frame_armed_at == ch.frames_in) return;
+  ch.frame_deadline = now_ + frame_timeout_;
+  ch.frame_armed_at = ch.frames_in;
+  schedule(ch);
+}
+
+// Decodes `bytes` into frames (spec 9.3). A frame whose bytes are all in hand is decoded straight
+// into a pool message; one that is not is assembled in the channel's own `partial` message and
+// moved into a pool message once complete, so an incomplete frame never holds a pool message.
+// Returns false when the channel stopped reading: closed (protocol error or violation), or paused
+// because the pool is empty (the rest is stashed).
 bool EngineImpl::decode_buffered(Channel& ch, std::span<const std::byte> bytes) {
-  while (!bytes.empty()) {
-    if (!ch.target) {
-      ch.target = pool_->get();
-      if (!ch.target) {
-        ch.stash.assign(bytes.begin(), bytes.end());
-        pause_reading(ch);
+  for (;;) {
+    if (ch.partial_complete) {
+      MessagePtr m = pool_->get();
+      if (!m) return stash_and_pause(ch, bytes);
+      ch.pool_signal_sent = false;
+      *m = std::move(*ch.partial);
+      ch.partial.reset();
+      ch.partial_complete = false;
+      if (!deliver_frame(ch, std::move(m))) return false;
+      continue;
+    }
+    if (ch.decoder.in_header()) {
+      if (bytes.empty()) return true;
+      const DecodeStep h = ch.decoder.feed_header(bytes);
+      bytes = bytes.subspan(h.consumed);
+      if (h.state == DecodeState::error) {
+        log_.info("channel ", ch.number, ": protocol error from peer: ", to_string(h.error));
+        close_channel(ch, h.error);
+        return false;
+      }
+      if (h.state == DecodeState::need_more) return true;  // a partial header costs 16 bytes, no more
+      if (const Status v = admit_frame(ch, ch.decoder.current_header()); !ok(v)) {
+        close_channel(ch, v);
         return false;
       }
     }
-    const DecodeStep step = ch.decoder.feed(bytes, *ch.target);
+    Message* target = ch.partial.get();
+    MessagePtr whole;
+    if (ch.decoder.awaiting_target()) {
+      if (bytes.size() >= ch.decoder.frame_remaining()) {
+        whole = pool_->get();
+        if (!whole) return stash_and_pause(ch, bytes);
+        ch.pool_signal_sent = false;
+        target = whole.get();
+      } else {
+        if (!ch.partial) ch.partial = std::make_unique<Message>();
+        target = ch.partial.get();
+      }
+    }
+    if (target == nullptr) {  // mid-frame without an assembly message: cannot happen
+      log_.error("channel ", ch.number, ": decoder mid-frame without a target");
+      close_channel(ch, Status::processing_failed);
+      return false;
+    }
+    const DecodeStep step = ch.decoder.feed(bytes, *target);
     bytes = bytes.subspan(step.consumed);
     if (step.state == DecodeState::error) {
       log_.info("channel ", ch.number, ": protocol error from peer: ", to_string(step.error));
       close_channel(ch, step.error);
       return false;
     }
-    if (step.state == DecodeState::complete) {
-      deliver_frame(ch, std::move(ch.target));
-      if (ch.closing) return false;
+    if (step.state == DecodeState::need_more) {
+      if (!whole) return true;  // everything consumed into `partial`
+      log_.error("channel ", ch.number, ": a frame held whole did not complete");  // cannot happen
+      close_channel(ch, Status::processing_failed);
+      return false;
+    }
+    if (whole) {
+      if (!deliver_frame(ch, std::move(whole))) return false;
+    } else {
+      ch.partial_complete = true;  // delivered at the top of the loop, with a pool message
     }
   }
-  return true;
 }
 
-void EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
+bool EngineImpl::stash_and_pause(Channel& ch, std::span<const std::byte> rest) {
+  ch.stash.assign(rest.begin(), rest.end());
+  pause_reading(ch);
+  return false;
+}
+
+// Which frames the peer may send in the channel's state (spec 9.4, D-34); checked as soon as a
+// frame's binary header is in, before anything is spent on the frame.
+Status EngineImpl::admit_frame(Channel& ch, const BinaryHeader& h) {
+  const OpCode op = h.opcode;
+  const char* what = nullptr;
+  switch (ch.stage) {
+    case detail::PeerStage::hello_request:
+      if (op == OpCode::hello_request) {
+        ch.stage = detail::PeerStage::open;
+        return Status::success;
+      }
+      what = "a frame before its HelloRequest";
+      break;
+    case detail::PeerStage::hello_response:
+      if (op == OpCode::hello_response) {
+        ch.stage = detail::PeerStage::open;
+        return Status::success;
+      }
+      what = "a frame before the HelloResponse";
+      break;
+    case detail::PeerStage::open:
+      if (op != OpCode::hello_request && op != OpCode::hello_response && op != OpCode::welcome_request &&
+          op != OpCode::welcome_response) {
+        return Status::success;
+      }
+      what = "a handshake frame on an open channel";
+      break;
+  }
+  log_.info("channel ", ch.number, ": protocol violation: peer sent ", what, " (", to_string(op), ")");
+  return Status::protocol_violation;
+}
+
+// Returns false when delivering closed the channel (a ByeResponse ends it).
+bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
   // The peer's channel number is informational; the application sees its own.
   m->header.channel_number = ch.number;
   if (ch.first_id == 0) ch.first_id = m->header.message_id;
   const OpCode op = m->header.opcode;
+  ++ch.frames_in;
+  if (op == OpCode::hello_request) ch.handshake_deadline = {};
   ch.group->deliver(std::move(m));
   // A ByeResponse ends the conversation: the peer has sent its last frame.
-  if (op == OpCode::bye_response) close_channel(ch, Status::channel_closed);
+  if (op == OpCode::bye_response) {
+    close_channel(ch, ch.draining ? ch.drain_reason : Status::channel_closed);
+    return false;
+  }
+  return true;
 }
 
 void EngineImpl::on_writable(Channel& ch) {
@@ -146,9 +262,10 @@ void EngineImpl::on_writable(Channel& ch) {
     if (r.state == platform::IoState::would_block) return;
     if (r.state == platform::IoState::failed) {
       log_.info("channel ", ch.number, ": ", r.error.message());
-      close_channel(ch, io_failure(r.error, Status::send_failed));
+      lose_peer(ch, io_failure(r.error, Status::send_failed));
       return;
     }
+    if (r.bytes > 0) ch.send_progress = now_;
     std::size_t left = r.bytes;
     for (std::size_t f = 0; f < frames; ++f) {
       FrameEncoder& enc = encoders_[f];
@@ -162,6 +279,7 @@ void EngineImpl::on_writable(Channel& ch) {
       MessagePtr done = std::move(ch.send_queue.front());
       ch.send_queue.pop_front();
       ch.front_sent = 0;
+      release_slots(ch, 1);
       const OpCode op = done->header.opcode;
       if (op == OpCode::bye_request || op == OpCode::bye_response || op == OpCode::bye_signal) {
         ch.bye_sent = true;

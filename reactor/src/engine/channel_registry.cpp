@@ -3,39 +3,40 @@
 namespace tofu::detail {
 
 bool ChannelRegistry::free_locked(ChannelNumber n) const {
-  return !owner_.contains(n) && !recent_set_.contains(n);
+  return !in_use_.contains(n) && !recent_set_.contains(n);
 }
 
-ChannelNumber ChannelRegistry::allocate(std::uint64_t group) {
+ChannelNumber ChannelRegistry::take_locked(ChannelNumber n, std::uint64_t group,
+                                           std::shared_ptr<ChannelShared>* shared) {
+  auto state = std::make_shared<ChannelShared>(group);
+  if (shared != nullptr) *shared = state;
+  in_use_.emplace(n, std::move(state));
+  return n;
+}
+
+ChannelNumber ChannelRegistry::allocate(std::uint64_t group, std::shared_ptr<ChannelShared>* shared) {
   std::lock_guard lock(mu_);
   std::uniform_int_distribution<unsigned> pick(kFirst, kLast);
   for (int attempt = 0; attempt < 64; ++attempt) {
     const auto n = static_cast<ChannelNumber>(pick(rng_));
-    if (free_locked(n)) {
-      owner_.emplace(n, group);
-      return n;
-    }
+    if (free_locked(n)) return take_locked(n, group, shared);
   }
   // Nearly full: scan. Quarantined numbers are used only when nothing else is left.
   for (unsigned n = kFirst; n <= kLast; ++n) {
-    if (free_locked(static_cast<ChannelNumber>(n))) {
-      owner_.emplace(static_cast<ChannelNumber>(n), group);
-      return static_cast<ChannelNumber>(n);
-    }
+    if (free_locked(static_cast<ChannelNumber>(n))) return take_locked(static_cast<ChannelNumber>(n), group, shared);
   }
   if (!recent_.empty()) {
     const ChannelNumber n = recent_.front();
     recent_.pop_front();
     recent_set_.erase(n);
-    owner_.emplace(n, group);
-    return n;
+    return take_locked(n, group, shared);
   }
   return 0;
 }
 
 void ChannelRegistry::release(ChannelNumber n) {
   std::lock_guard lock(mu_);
-  if (owner_.erase(n) == 0) return;
+  if (in_use_.erase(n) == 0) return;
   recent_.push_back(n);
   recent_set_.insert(n);
   if (recent_.size() > kQuarantine) {
@@ -44,16 +45,15 @@ void ChannelRegistry::release(ChannelNumber n) {
   }
 }
 
-std::optional<std::uint64_t> ChannelRegistry::owner(ChannelNumber n) const {
+std::shared_ptr<ChannelShared> ChannelRegistry::find(ChannelNumber n) const {
   std::lock_guard lock(mu_);
-  const auto it = owner_.find(n);
-  if (it == owner_.end()) return std::nullopt;
-  return it->second;
+  const auto it = in_use_.find(n);
+  return it == in_use_.end() ? nullptr : it->second;
 }
 
 std::size_t ChannelRegistry::size() const {
   std::lock_guard lock(mu_);
-  return owner_.size();
+  return in_use_.size();
 }
 
 }  // namespace tofu::detail

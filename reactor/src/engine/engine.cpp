@@ -45,6 +45,7 @@ Engine::Engine(std::shared_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() { impl_->shutdown(); }
 
 MessagePtr Engine::get() { return impl_->get(); }
+MessagePtr Engine::get(std::chrono::milliseconds timeout) { return impl_->get(timeout); }
 
 std::shared_ptr<ChannelGroup> Engine::create_group() {
   auto state = impl_->new_group();
@@ -63,6 +64,9 @@ ChannelGroup::ChannelGroup(std::shared_ptr<EngineImpl> engine, std::shared_ptr<d
 ChannelGroup::~ChannelGroup() { destroy(); }
 
 PostResult ChannelGroup::post(MessagePtr& msg) { return engine_->post(state_, msg); }
+PostResult ChannelGroup::post(MessagePtr& msg, std::chrono::milliseconds wait_for_room) {
+  return engine_->post(state_, msg, wait_for_room);
+}
 
 MessagePtr ChannelGroup::wait_receive(std::chrono::milliseconds timeout, ReceiveEnd* end) {
   return state_->wait(timeout, end);

@@ -78,6 +78,14 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),
+      max_queued_(static_cast<std::uint32_t>(std::min<std::size_t>(
+          options.flow.max_queued_per_channel != 0
+              ? options.flow.max_queued_per_channel
+              : std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 4),
+          UINT32_MAX))),
+      handshake_timeout_(options.flow.handshake_timeout),
+      frame_timeout_(options.flow.frame_timeout),
+      send_timeout_(options.flow.send_timeout),
       fault_hook_(options.fault_hook),
       read_buffer_(64 * 1024) {}
 
@@ -86,6 +94,13 @@ EngineImpl::~EngineImpl() { shutdown(); }
 MessagePtr EngineImpl::get() {
   if (shutting_down_.load(std::memory_order_acquire)) return {};
   return pool_->get();
+}
+
+MessagePtr EngineImpl::get(std::chrono::milliseconds timeout) {
+  if (shutting_down_.load(std::memory_order_acquire)) return {};
+  MessagePtr m = pool_->get(timeout);  // shutdown() cancels the wait
+  if (shutting_down_.load(std::memory_order_acquire)) return {};
+  return m;
 }
 
 std::shared_ptr<detail::GroupState> EngineImpl::new_group() {
@@ -124,18 +139,33 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
       m.header = before;
       return r;
     }
-    const ChannelNumber n = registry_.allocate(group->id);
+    const ChannelNumber n = registry_.allocate(group->id, &c.shared);
     if (n == 0) {
       m.header = before;
       r.status = Status::not_allowed;  // all 65534 channel numbers are in use
       return r;
     }
+    c.shared->queued.store(1, std::memory_order_relaxed);  // the request itself
     m.header.channel_number = n;
   } else {
-    const auto owner = registry_.owner(m.header.channel_number);
-    if (!owner || *owner != group->id) {
+    c.shared = registry_.find(m.header.channel_number);
+    if (!c.shared || c.shared->group != group->id) {
       m.header = before;
       r.status = Status::invalid_channel_number;
+      return r;
+    }
+    r.status = admit_post(*c.shared, m);
+    if (ok(r.status) && !reserve_slot(*c.shared)) r.status = Status::send_queue_full;
+    if (ok(r.status) && m.header.opcode == OpCode::hello_response) {
+      // Exactly one HelloResponse answers an accepted connection's HelloRequest.
+      bool expected = true;
+      if (!c.shared->awaiting_hello_response.compare_exchange_strong(expected, false)) {
+        c.shared->queued.fetch_sub(1);
+        r.status = Status::not_allowed;
+      }
+    }
+    if (!ok(r.status)) {
+      m.header = before;
       return r;
     }
   }
@@ -144,6 +174,61 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
   enqueue(std::move(c));
   // A shutdown racing with this post returns the message through the group with a status.
   return r;
+}
+
+// What the application may post on an existing channel (spec 9.4): the engine never sends a frame
+// its peer would have to refuse.
+Status EngineImpl::admit_post(const detail::ChannelShared& shared, const Message& m) const {
+  const OpCode op = m.header.opcode;
+  // Requests that open a channel carry channel 0; a WelcomeResponse is only ever the engine's.
+  if (op == OpCode::hello_request || op == OpCode::welcome_request || op == OpCode::welcome_response) {
+    return Status::not_allowed;
+  }
+  if (shared.awaiting_hello_response.load()) {
+    const bool local_close = op == OpCode::bye_signal && m.header.oob;
+    return op == OpCode::hello_response || local_close ? Status::success : Status::not_allowed;
+  }
+  return op == OpCode::hello_response ? Status::not_allowed : Status::success;
+}
+
+bool EngineImpl::reserve_slot(detail::ChannelShared& shared) const {
+  std::uint32_t q = shared.queued.load(std::memory_order_relaxed);
+  do {
+    if (q >= max_queued_) return false;
+  } while (!shared.queued.compare_exchange_weak(q, q + 1));
+  return true;
+}
+
+PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg,
+                            std::chrono::milliseconds wait_for_room) {
+  const auto deadline = std::chrono::steady_clock::now() + wait_for_room;
+  // Counted as a waiter from before the first try until we return, so a slot the reactor frees
+  // after a failed try is announced (the reactor releases, then reads room_waiters_; we register,
+  // then read the count in post()).
+  room_waiters_.fetch_add(1);
+  std::unique_lock lock(room_mu_);
+  PostResult r;
+  for (;;) {
+    const std::uint64_t epoch = room_epoch_;
+    lock.unlock();
+    r = post(group, msg);
+    lock.lock();
+    if (r.status != Status::send_queue_full) break;
+    const bool more = room_cv_.wait_until(lock, deadline, [&] {
+      return room_epoch_ != epoch || shutting_down_.load(std::memory_order_acquire);
+    });
+    if (!more) break;
+  }
+  room_waiters_.fetch_sub(1);
+  return r;
+}
+
+void EngineImpl::notify_room() {
+  {
+    std::lock_guard lock(room_mu_);
+    ++room_epoch_;
+  }
+  room_cv_.notify_all();
 }
 
 void EngineImpl::enqueue(Command c) {
@@ -199,6 +284,8 @@ void EngineImpl::destroy_group(const std::shared_ptr<detail::GroupState>& group)
 
 void EngineImpl::shutdown() {
   shutting_down_.store(true, std::memory_order_release);
+  pool_->cancel_waits();  // get(timeout) returns at once
+  notify_room();          // post(msg, wait_for_room) returns shutdown_started
   {
     std::lock_guard lock(mailbox_mu_);
     stop_ = true;

@@ -3,6 +3,8 @@
 // Application-side functions (engine_impl.cpp) only validate, queue and wake; everything that
 // touches a socket runs on the reactor thread (reactor_loop.cpp, channel_io.cpp).
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <string_view>
@@ -29,8 +31,11 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
 
   // ---- application side (any thread) ----
   MessagePtr get();
+  MessagePtr get(std::chrono::milliseconds timeout);
   std::shared_ptr<detail::GroupState> new_group();
   PostResult post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg);
+  PostResult post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg,
+                  std::chrono::milliseconds wait_for_room);
   Status update_receiver(detail::GroupState& group, MessagePtr msg);
   void destroy_group(const std::shared_ptr<detail::GroupState>& group);
   void shutdown();
@@ -44,12 +49,16 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
     Kind kind = Kind::message;
     MessagePtr msg;
     std::shared_ptr<detail::GroupState> group;
+    std::shared_ptr<detail::ChannelShared> shared;   // the channel's counters: one queued slot is ours
     std::optional<platform::SocketAddress> address;  // resolved for Hello/Welcome requests
   };
 
   EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend);
   void enqueue(Command c);
   void wake() noexcept;
+  Status admit_post(const detail::ChannelShared& shared, const Message& m) const;
+  bool reserve_slot(detail::ChannelShared& shared) const;
+  void notify_room();
 
   // ---- reactor thread ----
   void run() noexcept;
@@ -65,19 +74,28 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void queue_for_send(detail::Channel& ch, MessagePtr m);
   void flush_posted();
   void handle_event(const platform::ReadyEvent& ev);
+  void give_back(Command& c, Status status);
+  void release_slots(detail::Channel& ch, std::size_t n);
   void on_accept(detail::Channel& listener);
   void on_connect(detail::Channel& ch, const platform::Readiness& r);
   void on_readable(detail::Channel& ch);
   void on_writable(detail::Channel& ch);
   bool decode_buffered(detail::Channel& ch, std::span<const std::byte> bytes);
-  void deliver_frame(detail::Channel& ch, MessagePtr m);
+  bool stash_and_pause(detail::Channel& ch, std::span<const std::byte> rest);
+  Status admit_frame(detail::Channel& ch, const BinaryHeader& h);
+  bool deliver_frame(detail::Channel& ch, MessagePtr m);
   void pause_reading(detail::Channel& ch);
-  void park(detail::Channel& ch);
+  void lose_peer(detail::Channel& ch, Status reason);
+  void release_socket(detail::Channel& ch);
   void resume_paused();
+  void track_frame_deadline(detail::Channel& ch);
+  void schedule(detail::Channel& ch);
+  void expire_due();
   void mark_dirty(detail::Channel& ch);
   void sync_interest(detail::Channel& ch);
   detail::Channel* add_channel(ChannelNumber n, detail::ChannelKind kind, platform::NativeSocket s,
-                               std::shared_ptr<detail::GroupState> group);
+                               std::shared_ptr<detail::GroupState> group,
+                               std::shared_ptr<detail::ChannelShared> shared);
   void close_channel(detail::Channel& ch, Status reason);
   void reap_closed();
   void return_to_app(detail::GroupState& group, MessagePtr m, Status status);
@@ -94,6 +112,16 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::atomic<std::uint64_t> next_group_id_{1};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> pool_became_available_{false};
+
+  // Flow control (spec section 9).
+  const std::uint32_t max_queued_;          // per channel, resolved from FlowOptions
+  const std::chrono::milliseconds handshake_timeout_;
+  const std::chrono::milliseconds frame_timeout_;
+  const std::chrono::milliseconds send_timeout_;
+  std::mutex room_mu_;                      // post(msg, wait_for_room) sleeps on room_cv_
+  std::condition_variable room_cv_;
+  std::uint64_t room_epoch_ = 0;            // bumped (room_mu_) whenever room may have appeared
+  std::atomic<std::uint32_t> room_waiters_{0};
 
   std::mutex mailbox_mu_;
   // One FIFO in posting order. Out-of-band (the original's _internalA) only moves a message ahead
@@ -117,7 +145,10 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::uint64_t generation_ = 0;
   std::vector<std::byte> read_buffer_;
   std::array<FrameEncoder, 40> encoders_{};  // frames gathered into one send
-  std::uint64_t paused_channels_ = 0;
+  std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
+  bool pool_watch_armed_ = false;       // a notify_when_available callback is registered
+  detail::DeadlineQueue timers_;
+  detail::Clock::time_point now_{};     // read once per loop iteration
 };
 
 }  // namespace tofu

@@ -1,6 +1,7 @@
 // The reactor thread: wait for readiness or a wake, take the application's commands, run the
 // triggered channels, close what must close. Every failure ends as a status message to the app.
 
+#include <algorithm>
 #include <array>
 #include <exception>
 
@@ -38,14 +39,18 @@ void EngineImpl::loop() {
       std::lock_guard lock(mailbox_mu_);
       if (stop_) return;
     }
-    auto waited = poller_->wait(events, -1);
+    auto waited = poller_->wait(events, timers_.wait_ms(detail::Clock::now()));
+    now_ = detail::Clock::now();
     if (fault_hook_) fault_hook_("wait");
     if (!waited.ok()) {
       log_.error(waited.error().message());
       throw std::runtime_error(waited.error().message());
     }
     if (waited.value().woken) {
-      if (pool_became_available_.exchange(false)) resume_paused();
+      if (pool_became_available_.exchange(false)) {
+        pool_watch_armed_ = false;
+        resume_paused();
+      }
       take_commands(batch_);
       while (!batch_.empty()) {
         // Dispatched from the front of the member queue, popped only afterwards: if dispatching
@@ -57,6 +62,7 @@ void EngineImpl::loop() {
       flush_posted();
     }
     for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events[i]);
+    expire_due();
     reap_closed();
     for (ChannelNumber n : dirty_) {
       if (Channel* ch = find(n)) {
@@ -90,7 +96,7 @@ void EngineImpl::fail_everything(Status reason) {
       const bool opens = c.msg->header.opcode == OpCode::hello_request ||
                          c.msg->header.opcode == OpCode::welcome_request;
       if (opens && !find(c.msg->header.channel_number)) registry_.release(c.msg->header.channel_number);
-      return_to_app(*c.group, std::move(c.msg), reason);
+      give_back(c, reason);
     }
     if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
   }
@@ -121,7 +127,7 @@ void EngineImpl::dispatch_message(Command& c) {
   if (c.group->closed()) {
     // The group was destroyed after this was posted: open nothing for it, send nothing.
     if (c.address && !find(m.header.channel_number)) registry_.release(m.header.channel_number);
-    return_to_app(*c.group, std::move(c.msg), Status::channel_closed);
+    give_back(c, Status::channel_closed);
     return;
   }
   if (c.address && !find(m.header.channel_number)) {
@@ -135,24 +141,45 @@ void EngineImpl::dispatch_message(Command& c) {
   Channel* ch = find(m.header.channel_number);
   if (ch == nullptr || ch->closing) {
     // Closed between post() and now: the message comes back, never silently dropped.
-    return_to_app(*c.group, std::move(c.msg), Status::channel_closed);
+    give_back(c, Status::channel_closed);
     return;
   }
   if (m.header.opcode == OpCode::bye_signal && m.header.oob) {
     // Close locally at once, send nothing (the original's ByeSignal with _internalA).
-    return_to_app(*ch->group, std::move(c.msg), Status::channel_closed);
-    close_channel(*ch, Status::channel_closed);
+    give_back(c, Status::channel_closed);
+    close_channel(*ch, ch->draining ? ch->drain_reason : Status::channel_closed);
+    return;
+  }
+  if (ch->draining) {
+    give_back(c, ch->drain_reason);  // the peer is gone; its last frames are still being delivered
     return;
   }
   if (ch->kind == ChannelKind::listener) {
-    return_to_app(*c.group, std::move(c.msg), Status::not_allowed);  // nothing is sent on a listener
+    give_back(c, Status::not_allowed);  // nothing is sent on a listener
     return;
   }
   queue_for_send(*ch, std::move(c.msg));
 }
 
+// A posted message that never reaches a send queue goes back with `status` and frees its slot.
+void EngineImpl::give_back(Command& c, Status status) {
+  if (c.shared) c.shared->queued.fetch_sub(1);
+  return_to_app(*c.group, std::move(c.msg), status);
+  if (room_waiters_.load() != 0) notify_room();
+}
+
+void EngineImpl::release_slots(Channel& ch, std::size_t n) {
+  if (n == 0) return;
+  ch.shared->queued.fetch_sub(static_cast<std::uint32_t>(n));
+  if (room_waiters_.load() != 0) notify_room();
+}
+
 void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
   if (ch.first_id == 0) ch.first_id = m->header.message_id;
+  if (ch.send_queue.empty()) {
+    ch.send_progress = now_;  // the send-stall clock starts now (D-33)
+    if (send_timeout_.count() > 0) schedule(ch);
+  }
   if (m->header.oob && !ch.send_queue.empty()) {
     // Out of band goes first, but never in front of a frame already partly on the wire.
     auto pos = ch.send_queue.begin();
@@ -175,7 +202,7 @@ void EngineImpl::flush_posted() {
     Channel* ch = find(n);
     if (ch == nullptr) continue;
     ch->flush_queued = false;
-    if (ch->closing || ch->kind != ChannelKind::connected) continue;
+    if (ch->closing || ch->draining || ch->kind != ChannelKind::connected) continue;
     on_writable(*ch);
     mark_dirty(*ch);
   }
@@ -188,7 +215,8 @@ Channel* EngineImpl::find(ChannelNumber n) {
 }
 
 Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::NativeSocket s,
-                                 std::shared_ptr<detail::GroupState> group) {
+                                 std::shared_ptr<detail::GroupState> group,
+                                 std::shared_ptr<detail::ChannelShared> shared) {
   if (const auto old = channels_.find(n); old != channels_.end()) {
     // Only possible when more than the quarantine's 1024 numbers were freed in one iteration:
     // the old channel is already fully closed, so it can go now rather than at reap time.
@@ -201,6 +229,7 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   ch->kind = kind;
   ch->sock = s;
   ch->group = std::move(group);
+  ch->shared = std::move(shared);
   ch->close_signal = engine_signal(n, 0, Status::channel_closed);
   Channel* raw = ch.get();
   channels_[n] = std::move(ch);
@@ -232,7 +261,7 @@ void EngineImpl::refuse_open(Command& c, Status reason, const platform::SysError
   const MessageId id = c.msg->header.message_id;
   log_.info(listen ? "listen" : "connect", " on channel ", n, ": ", e.message());
   if (listen) c.msg->header.opcode = OpCode::welcome_response;
-  return_to_app(*c.group, std::move(c.msg), reason);
+  give_back(c, reason);
   report_closed(*c.group, n, id, reason, {});
   registry_.release(n);
 }
@@ -250,13 +279,14 @@ void EngineImpl::open_listener(Command& c) {
   }
   auto local = platform::local_address(s.value(), c.address->kind);
   const std::string bound = local.ok() ? platform::to_tofu_address(local.value()) : std::string();
-  Channel* ch = add_channel(n, ChannelKind::listener, s.value(), c.group);
+  Channel* ch = add_channel(n, ChannelKind::listener, s.value(), c.group, c.shared);
   ch->first_id = m.header.message_id;
   if (c.address->kind == platform::AddressKind::uds && local.ok()) ch->uds_path = bound.substr(4);
   if (ch->closing) {
-    return_to_app(*c.group, std::move(c.msg), Status::listen_failed);
+    give_back(c, Status::listen_failed);
     return;
   }
+  c.shared->queued.fetch_sub(1);  // the request comes back as the response below
   // Success: the request comes back as WelcomeResponse, carrying the address actually bound
   // (useful with port 0).
   m.header.opcode = OpCode::welcome_response;
@@ -282,11 +312,16 @@ void EngineImpl::open_client(Command& c) {
     return refuse_open(c, st, r.error);
   }
   const ChannelKind kind = r.state == platform::IoState::in_progress ? ChannelKind::connecting : ChannelKind::connected;
-  Channel* ch = add_channel(n, kind, s.value(), c.group);
+  Channel* ch = add_channel(n, kind, s.value(), c.group, c.shared);
   ch->first_id = m.header.message_id;
-  ch->send_queue.push_back(std::move(c.msg));  // the HelloRequest is the first frame on the wire
-  if (!ch->closing && kind == ChannelKind::connected) on_writable(*ch);
-  mark_dirty(*ch);
+  if (ch->closing) {
+    give_back(c, ch->close_reason);  // the poller refused the socket; the Signal is already out
+    return;
+  }
+  ch->stage = detail::PeerStage::hello_response;
+  // The HelloRequest is the first frame on the wire: written after this command batch if the
+  // connect completed at once (UDS), else when the socket reports the connection.
+  queue_for_send(*ch, std::move(c.msg));
 }
 
 void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
@@ -309,16 +344,16 @@ void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
       // Read before acting on a hang-up: frames the peer sent before closing are delivered first
       // (the original dropped them: its bug #3). on_readable sees the EOF and closes.
       if (ch->read_paused && (ev.readiness.hangup || ev.readiness.error)) {
-        // Paused for the pool, yet the peer hung up: the kernel keeps reporting that (level
-        // semantics, and HUP cannot be masked), which would spin the loop. Stop watching the
-        // socket until reading resumes; the unread frames are delivered first, then the EOF.
-        park(*ch);
+        // Paused for the pool, yet the peer reset the connection (a plain FIN is not reported
+        // while paused, D-14). Act now, whatever the pool: the socket and the send queue go at
+        // once; the frames already read are delivered when messages come back (D-32).
+        lose_peer(*ch, Status::peer_disconnected);
         return;
       }
       if (ev.readiness.readable || ev.readiness.hangup || ev.readiness.error) {
         if (!ch->read_paused) on_readable(*ch);
       }
-      if (!ch->closing && ev.readiness.writable) on_writable(*ch);
+      if (!ch->closing && !ch->draining && ev.readiness.writable) on_writable(*ch);
       mark_dirty(*ch);
       return;
   }
@@ -345,12 +380,15 @@ void EngineImpl::sync_interest(Channel& ch) {
 void EngineImpl::pause_reading(Channel& ch) {
   if (ch.read_paused) return;
   ch.read_paused = true;
-  ++paused_channels_;
+  paused_.push_back(ch.number);
   if (!ch.pool_signal_sent) {
     ch.pool_signal_sent = true;
     if (MessagePtr sig = engine_signal(ch.number, 0, Status::pool_empty)) ch.group->deliver(std::move(sig));
   }
-  // One-shot: runs on whichever thread returns a message; it only sets a flag and wakes us.
+  if (pool_watch_armed_) return;
+  // One callback for all paused channels. It runs on whichever thread returns a message (or here,
+  // at once, if one is already free); it only sets a flag and wakes us.
+  pool_watch_armed_ = true;
   std::weak_ptr<EngineImpl> weak = weak_from_this();
   pool_->notify_when_available([weak] {
     if (auto self = weak.lock()) {
@@ -360,34 +398,112 @@ void EngineImpl::pause_reading(Channel& ch) {
   });
 }
 
-void EngineImpl::park(Channel& ch) {
-  if (!ch.in_poller) return;
-  if (auto st = poller_->remove(ch.sock); !st.ok()) {
-    log_.warn("channel ", ch.number, ": ", st.error().message());
-    close_channel(ch, Status::processing_failed);
+// Stops watching and closes the socket; the Channel stays (draining or about to be reaped).
+void EngineImpl::release_socket(Channel& ch) {
+  if (ch.in_poller) {
+    if (auto st = poller_->remove(ch.sock); !st.ok()) log_.warn("channel ", ch.number, ": ", st.error().message());
+    ch.in_poller = false;
+    ch.registered = {};
+  }
+  if (ch.sock != platform::kInvalidSocket) platform::close_socket(ch.sock);
+  ch.sock = platform::kInvalidSocket;
+  if (!ch.uds_path.empty()) platform::remove_uds_path(ch.uds_path);
+  ch.uds_path.clear();
+}
+
+// The peer is gone (reset, EOF, I/O error). Normally the channel closes now. If frames it sent
+// are still waiting for pool messages (reading paused), the socket and the send queue are released
+// at once and the channel drains: those frames are delivered as messages come back, then it
+// closes with `reason` (D-32). Nothing the channel holds waits on its own peer.
+void EngineImpl::lose_peer(Channel& ch, Status reason) {
+  if (ch.closing || ch.draining) return;
+  const bool frames_held = !ch.stash.empty() || ch.partial_complete;
+  if (!ch.read_paused || !frames_held) {
+    close_channel(ch, reason);
     return;
   }
-  ch.in_poller = false;
-  ch.registered = {};
+  release_socket(ch);
+  release_slots(ch, ch.send_queue.size());
+  for (MessagePtr& m : ch.send_queue) return_to_app(*ch.group, std::move(m), reason);
+  ch.send_queue.clear();
+  ch.front_sent = 0;
+  ch.draining = true;
+  ch.drain_reason = reason;
 }
 
 void EngineImpl::resume_paused() {
-  for (auto& [n, ch] : channels_) {
-    if (!ch->read_paused || ch->closing) continue;
+  std::vector<ChannelNumber> paused;
+  paused.swap(paused_);
+  for (ChannelNumber n : paused) {
+    Channel* ch = find(n);
+    if (ch == nullptr || !ch->read_paused || ch->closing) continue;
     ch->read_paused = false;
-    ch->pool_signal_sent = false;
-    --paused_channels_;
-    if (!ch->in_poller) {  // parked after a hang-up: watch it again
-      if (auto st = poller_->add(ch->sock, ch->wanted(), ch->key); !st.ok()) {
-        log_.warn("channel ", ch->number, ": ", st.error().message());
-        close_channel(*ch, Status::processing_failed);
+    if (ch->draining) {
+      std::vector<std::byte> stash = std::move(ch->stash);
+      ch->stash.clear();
+      if (decode_buffered(*ch, stash) && !ch->closing && !ch->read_paused) close_channel(*ch, ch->drain_reason);
+      continue;
+    }
+    // A pause does not count against the peer: its handshake and frame clocks restart (D-33).
+    if (ch->handshake_deadline != detail::Clock::time_point{}) ch->handshake_deadline = now_ + handshake_timeout_;
+    if (ch->frame_deadline != detail::Clock::time_point{}) ch->frame_deadline = now_ + frame_timeout_;
+    on_readable(*ch);  // decode what is stashed first; level-triggered polling does the rest
+    if (!ch->closing) {
+      schedule(*ch);
+      mark_dirty(*ch);
+    }
+  }
+}
+
+// The earliest of the channel's deadlines, or a zero time point.
+static detail::Clock::time_point next_deadline(const Channel& ch, std::chrono::milliseconds send_timeout) {
+  detail::Clock::time_point d{};
+  const auto earlier = [&](detail::Clock::time_point t) {
+    if (t != detail::Clock::time_point{} && (d == detail::Clock::time_point{} || t < d)) d = t;
+  };
+  earlier(ch.handshake_deadline);
+  earlier(ch.frame_deadline);
+  if (send_timeout.count() > 0 && !ch.send_queue.empty() && !ch.bye_sent) earlier(ch.send_progress + send_timeout);
+  return d;
+}
+
+// Makes sure a DeadlineQueue entry comes due no later than the channel's earliest deadline. An
+// entry that comes due early is re-checked then (expire_due), so deadlines that move later (send
+// progress) cost nothing here.
+void EngineImpl::schedule(Channel& ch) {
+  const detail::Clock::time_point d = next_deadline(ch, send_timeout_);
+  if (d == detail::Clock::time_point{}) return;
+  if (ch.timer_at != detail::Clock::time_point{} && ch.timer_at <= d) return;
+  ch.timer_at = d;
+  timers_.push(d, ch.key);
+}
+
+void EngineImpl::expire_due() {
+  detail::DeadlineQueue::Entry e{};
+  while (timers_.pop_due(now_, e)) {
+    Channel* ch = find(static_cast<ChannelNumber>(e.key & 0xFFFF));
+    if (ch == nullptr || ch->key != e.key || ch->closing || ch->timer_at != e.when) continue;  // stale entry
+    ch->timer_at = {};
+    if (ch->draining) continue;
+    const auto due = [&](detail::Clock::time_point t) { return t != detail::Clock::time_point{} && t <= now_; };
+    if (send_timeout_.count() > 0 && !ch->send_queue.empty() && !ch->bye_sent && due(ch->send_progress + send_timeout_)) {
+      log_.info("channel ", ch->number, ": nothing written for ", send_timeout_.count(), " ms, closing");
+      close_channel(*ch, Status::send_timeout);
+      continue;
+    }
+    if (!ch->read_paused) {  // while paused the engine, not the peer, is the one not reading
+      if (due(ch->handshake_deadline)) {
+        log_.info("channel ", ch->number, ": no HelloRequest within ", handshake_timeout_.count(), " ms, closing");
+        close_channel(*ch, Status::handshake_timeout);
         continue;
       }
-      ch->in_poller = true;
-      ch->registered = ch->wanted();
+      if (due(ch->frame_deadline)) {
+        log_.info("channel ", ch->number, ": frame not completed within ", frame_timeout_.count(), " ms, closing");
+        close_channel(*ch, Status::frame_timeout);
+        continue;
+      }
     }
-    on_readable(*ch);  // decode what is stashed first; level-triggered polling does the rest
-    mark_dirty(*ch);
+    schedule(*ch);  // not due yet (or paused): the next entry at the real deadline
   }
 }
 
@@ -395,29 +511,20 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   if (ch.closing) return;
   ch.closing = true;
   ch.close_reason = reason;
-  if (ch.read_paused) {
-    ch.read_paused = false;
-    --paused_channels_;
-  }
-  if (ch.in_poller) {
-    if (auto st = poller_->remove(ch.sock); !st.ok()) {
-      log_.warn("channel ", ch.number, ": ", st.error().message());
-    }
-    ch.in_poller = false;
-  }
-  platform::close_socket(ch.sock);
-  ch.sock = platform::kInvalidSocket;
-  if (!ch.uds_path.empty()) platform::remove_uds_path(ch.uds_path);
+  ch.read_paused = false;  // paused_ entries for it are skipped (closing)
+  release_socket(ch);
   // Unsent messages go back first, each with the reason; then one channel_closed Signal.
+  release_slots(ch, ch.send_queue.size());
   for (MessagePtr& m : ch.send_queue) return_to_app(*ch.group, std::move(m), reason);
   ch.send_queue.clear();
-  ch.target.reset();
+  ch.partial.reset();
   ch.stash.clear();
   // Free the number before the Signal is seen: once the app knows the channel is closed, post()
   // to it is refused at once (the quarantine keeps the number from being reused right away).
   registry_.release(ch.number);
   report_closed(*ch.group, ch.number, ch.first_id, reason, std::move(ch.close_signal));
   closed_.push_back(ch.number);
+  if (room_waiters_.load() != 0) notify_room();  // a post waiting for room here now fails at once
 }
 
 void EngineImpl::reap_closed() {

@@ -106,7 +106,7 @@ void check_closed_signal(const Message& m, ChannelNumber channel, std::initializ
   const std::string reason = reason_of(m);
   bool known = false;
   if (reasons.size() == 0) {
-    for (unsigned raw = 0; raw <= to_raw(Status::unknown_error); ++raw) {
+    for (unsigned raw = 0; raw < kStatusCount; ++raw) {
       known = known || reason == to_string(status_from_raw(static_cast<std::uint8_t>(raw)));
     }
   } else {
