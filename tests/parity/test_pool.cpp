@@ -129,6 +129,11 @@ TEST_CASE("channel_closed arrives while the application holds every pooled messa
   const Listener l = open_listener(*server_engine, *server);
   const Link link = handshake(*client_engine, *client, *server, l.address);
 
+  // The HelloResponse goes back to the pool just after it is written, which may be just after the
+  // client saw it: take the pool only once everything is back.
+  const auto settle = std::chrono::steady_clock::now() + kWait;
+  while (server_engine->pool_stats().in_use != 0 && std::chrono::steady_clock::now() < settle) std::this_thread::yield();
+  REQUIRE(server_engine->pool_stats().in_use == 0);
   std::vector<MessagePtr> held;
   while (MessagePtr m = server_engine->get()) held.push_back(std::move(m));
   REQUIRE_FALSE(held.empty());

@@ -132,7 +132,9 @@ TEST_CASE("shutdown closes every channel and reports it to each group") {
 }
 
 TEST_CASE("shutdown returns unsent messages with shutdown_started") {
-  auto engine = make_engine(pool_options(16, 512));
+  EngineOptions o = pool_options(16, 512);
+  o.flow.max_queued_per_channel = 512;  // the point is a long queue on one channel
+  auto engine = make_engine(o);
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);
   constexpr std::size_t kCount = 160;

@@ -176,10 +176,7 @@ void EngineImpl::release_slots(Channel& ch, std::size_t n) {
 
 void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
   if (ch.first_id == 0) ch.first_id = m->header.message_id;
-  if (ch.send_queue.empty()) {
-    ch.send_progress = now_;  // the send-stall clock starts now (D-33)
-    if (send_timeout_.count() > 0) schedule(ch);
-  }
+  if (ch.send_queue.empty()) ch.send_progress = now_;  // the send-stall clock starts now (D-33)
   if (m->header.oob && !ch.send_queue.empty()) {
     // Out of band goes first, but never in front of a frame already partly on the wire.
     auto pos = ch.send_queue.begin();
@@ -188,6 +185,7 @@ void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
   } else {
     ch.send_queue.push_back(std::move(m));
   }
+  if (send_timeout_.count() > 0) schedule(ch);  // usually a no-op: an entry is already due earlier
   // Written once after the whole command batch (flush_posted): one gathered send for many posts,
   // and no poll round trip before the first write.
   if (ch.kind == ChannelKind::connected && !ch.flush_queued) {

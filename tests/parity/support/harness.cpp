@@ -269,7 +269,8 @@ void round_trip(Engine& client_engine, ChannelGroup& client, ChannelGroup& serve
   CHECK(resp->body_text() == reversed);
 }
 
-EchoServer::EchoServer(std::shared_ptr<ChannelGroup> group) : group_(std::move(group)) {
+EchoServer::EchoServer(std::shared_ptr<ChannelGroup> group, bool hostile_peers)
+    : group_(std::move(group)), hostile_peers_(hostile_peers) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -308,6 +309,10 @@ void EchoServer::run() {
       } else if (h.status == Status::shutdown_started || h.status == Status::channel_closed ||
                  h.status == Status::receiver_update) {
         // a message of ours handed back at close or shutdown, or a wake-up
+      } else if (hostile_peers_ && h.opcode == OpCode::signal && h.status == Status::pool_empty) {
+        pool_signals_.fetch_add(1);
+      } else if (hostile_peers_ && h.opcode != OpCode::signal) {
+        returned_.fetch_add(1);  // one of our answers handed back when its channel closed
       } else {
         fail("EchoServer: unexpected engine report " + describe(*m));
       }
@@ -330,6 +335,8 @@ void EchoServer::run() {
     const PostResult r = group_->post(m);
     if (r.status == Status::success) {
       if (answer == OpCode::response) echoed_.fetch_add(1);
+    } else if (hostile_peers_ && r.status == Status::send_queue_full) {
+      dropped_full_.fetch_add(1);  // that peer does not read: drop the answer (m goes back to the pool)
     } else if (r.status != Status::invalid_channel_number && r.status != Status::shutdown_started) {
       // invalid_channel_number: the peer closed before we answered, which tests may do on purpose
       fail("EchoServer: post of " + std::string(to_string(answer)) + " failed: " + std::string(to_string(r.status)));

@@ -101,9 +101,12 @@ void round_trip(Engine& client_engine, ChannelGroup& client, ChannelGroup& serve
 // Answers HelloRequest with HelloResponse, echoes every Request as a Response (same body and
 // headers), answers ByeRequest with ByeResponse, counts channel_closed signals. Runs on its own
 // thread until stop() or the group's end.
+// With `hostile_peers`, what hostile peers cause is counted instead of failing: a Response refused
+// with send_queue_full (dropped, as an application would), pool_empty reports, and messages handed
+// back with a close status.
 class EchoServer {
  public:
-  explicit EchoServer(std::shared_ptr<ChannelGroup> group);
+  explicit EchoServer(std::shared_ptr<ChannelGroup> group, bool hostile_peers = false);
   ~EchoServer();
   EchoServer(const EchoServer&) = delete;
   EchoServer& operator=(const EchoServer&) = delete;
@@ -112,6 +115,9 @@ class EchoServer {
   [[nodiscard]] std::size_t echoed() const noexcept { return echoed_.load(); }
   [[nodiscard]] std::size_t hellos() const noexcept { return hellos_.load(); }
   [[nodiscard]] std::size_t closed() const noexcept { return closed_.load(); }
+  [[nodiscard]] std::size_t dropped_full() const noexcept { return dropped_full_.load(); }
+  [[nodiscard]] std::size_t pool_signals() const noexcept { return pool_signals_.load(); }
+  [[nodiscard]] std::size_t returned() const noexcept { return returned_.load(); }
   // The first unexpected thing the server saw, or "".
   [[nodiscard]] std::string error() const;
 
@@ -120,7 +126,11 @@ class EchoServer {
   void fail(std::string what);
 
   std::shared_ptr<ChannelGroup> group_;
+  const bool hostile_peers_;
   std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> dropped_full_{0};
+  std::atomic<std::size_t> pool_signals_{0};
+  std::atomic<std::size_t> returned_{0};
   std::atomic<std::size_t> echoed_{0};
   std::atomic<std::size_t> hellos_{0};
   std::atomic<std::size_t> closed_{0};

@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #endif
 
@@ -200,6 +201,18 @@ bool RawSocket::send_all(std::span<const std::byte> bytes) {
     done += static_cast<std::size_t>(n);
   }
   return true;
+}
+
+bool RawSocket::set_send_timeout(std::chrono::milliseconds timeout) {
+#ifdef _WIN32
+  const DWORD ms = static_cast<DWORD>(timeout.count());
+  return ::setsockopt(native(h_), SOL_SOCKET, SO_SNDTIMEO, reinterpret_cast<const char*>(&ms), sizeof ms) == 0;
+#else
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  return ::setsockopt(native(h_), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0;
+#endif
 }
 
 bool RawSocket::recv_exact(std::span<std::byte> out, std::chrono::milliseconds timeout) {

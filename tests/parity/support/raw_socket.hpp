@@ -37,6 +37,9 @@ class RawSocket {
   RawSocket accept(std::chrono::milliseconds timeout, std::string* error = nullptr);
 
   bool send_all(std::span<const std::byte> bytes);
+  // A blocking send that cannot make progress for `timeout` fails (SO_SNDTIMEO): a peer that
+  // floods an engine must not hang the test if the engine stops reading.
+  bool set_send_timeout(std::chrono::milliseconds timeout);
   bool send_all(const std::vector<std::byte>& bytes) { return send_all(std::span<const std::byte>(bytes)); }
 
   // Reads exactly out.size() bytes; false on end of stream, error or timeout (waited per chunk).

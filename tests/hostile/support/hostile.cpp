@@ -1,0 +1,138 @@
+#include "hostile.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/host.hpp"
+#include "wire.hpp"
+
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+namespace tofu::hostile {
+
+using namespace std::chrono_literals;
+using parity::kWait;
+
+Baseline snapshot(const Engine& engine) {
+  return {engine.pool_stats().in_use, engine.channel_count(), test::open_handle_count()};
+}
+
+std::chrono::milliseconds wait_baseline(const Engine& engine, const Baseline& b) {
+  const auto start = std::chrono::steady_clock::now();
+  Baseline now = snapshot(engine);
+  while (std::chrono::steady_clock::now() - start < kWait) {
+    now = snapshot(engine);
+    if (now.pool_in_use == b.pool_in_use && now.channels == b.channels && now.handles <= b.handles) break;
+    std::this_thread::sleep_for(5ms);  // polling three counters that have no wait primitive
+  }
+  INFO("baseline: pool in use " << b.pool_in_use << ", channels " << b.channels << ", handles " << b.handles
+                                << "; now " << now.pool_in_use << ", " << now.channels << ", " << now.handles);
+  CHECK(now.pool_in_use == b.pool_in_use);
+  CHECK(now.channels == b.channels);
+  CHECK(now.handles <= b.handles);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
+std::string ensure_fd_limit(std::size_t n) {
+#ifdef _WIN32
+  (void)n;
+  return {};
+#else
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return "getrlimit(RLIMIT_NOFILE) failed";
+  if (rl.rlim_cur >= n) return {};
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < n) {
+    return "the open-file hard limit is " + std::to_string(rl.rlim_max) + ", this test needs " + std::to_string(n);
+  }
+  rl.rlim_cur = n;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) return "setrlimit(RLIMIT_NOFILE) failed";
+  return {};
+#endif
+}
+
+RawSocket connect_raw(std::uint16_t port) {
+  std::string error;
+  RawSocket s = RawSocket::connect_tcp(std::string(parity::kLoopback), port, &error);
+  INFO(error);
+  REQUIRE(s.valid());
+  return s;
+}
+
+std::vector<std::byte> hello_frame(std::uint16_t port, std::uint64_t id) {
+  parity::wire::Frame f;
+  f.channel = 1;
+  f.proto = parity::wire::kHelloRequest;
+  f.message_id = id;
+  f.text_headers = "~connect_to:tcp|127.0.0.1|" + std::to_string(port) + "\r\n";
+  return parity::wire::encode(f);
+}
+
+std::vector<std::byte> request_frame(std::uint64_t id, std::size_t body) {
+  parity::wire::Frame f;
+  f.channel = 1;
+  f.proto = parity::wire::kRequest;
+  f.message_id = id;
+  f.body = parity::pattern(body, id);
+  return parity::wire::encode(f);
+}
+
+std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, const std::string& address, int echoes) {
+  const auto start = std::chrono::steady_clock::now();
+  const parity::Link link = parity::start_connect(engine, group, address);
+  parity::expect_hello_response(group, link);
+  for (int i = 0; i < echoes; ++i) {
+    const std::string body = parity::pattern(64, static_cast<std::size_t>(i));
+    MessagePtr req = parity::make_message(engine, OpCode::request, link.client, body);
+    const BinaryHeader sent = parity::post_ok(group, req);
+    MessagePtr resp = parity::receive(group);
+    INFO("echo " << i << ": " << parity::describe(*resp));
+    REQUIRE(resp->header.opcode == OpCode::response);
+    REQUIRE(resp->header.status == Status::success);
+    REQUIRE(resp->header.message_id == sent.message_id);
+    REQUIRE(resp->body_text() == body);
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  MessagePtr bye = parity::make_message(engine, OpCode::bye_signal, link.client);  // close locally
+  parity::post_ok(group, bye);
+  MessagePtr back = parity::receive(group);
+  REQUIRE(back->header.opcode == OpCode::bye_signal);
+  parity::expect_closed_signal(group, link.client, {Status::channel_closed});
+  return took;
+}
+
+Flooder::Flooder(std::uint16_t port, std::size_t count, std::size_t size) : socket_(connect_raw(port)) {
+  socket_.set_send_timeout(kWait);
+  REQUIRE(socket_.send_all(hello_frame(port, 1)));
+  thread_ = std::thread([this, count, size] {
+    // Frames are built up front in batches so the engine, not the test, is the bottleneck.
+    std::vector<std::byte> batch;
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto f = request_frame(i + 2, size);
+      batch.insert(batch.end(), f.begin(), f.end());
+      if (batch.size() >= 64 * 1024 || i + 1 == count) {
+        if (!socket_.send_all(batch)) break;
+        sent_.store(i + 1);
+        batch.clear();
+      }
+    }
+    done_.store(true);
+  });
+}
+
+Flooder::~Flooder() {
+  if (thread_.joinable()) {
+    socket_.abort();
+    thread_.join();
+  }
+}
+
+bool Flooder::join(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done_.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  if (!done_.load()) return false;
+  thread_.join();
+  return true;
+}
+
+}  // namespace tofu::hostile

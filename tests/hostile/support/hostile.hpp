@@ -1,0 +1,71 @@
+#pragma once
+// Support for the hostile-peer suite (label "hostile", spec section 9): raw-socket peers that
+// flood, stall mid-frame, break the protocol or leave at the worst moment, a well-behaved client
+// that must be served meanwhile, and the engine's baseline (pool, channels, fds/handles) that must
+// come back once they leave.
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness.hpp"
+#include "raw_socket.hpp"
+#include "tofu/engine.hpp"
+
+namespace tofu::hostile {
+
+using parity::RawSocket;
+
+// What a server engine holds while no peer is connected.
+struct Baseline {
+  std::size_t pool_in_use = 0;
+  std::size_t channels = 0;
+  std::size_t handles = 0;  // open fds (Linux) or probed handles (Windows), process-wide
+};
+Baseline snapshot(const Engine& engine);
+// REQUIREs that the engine gets back to `b` within a generous bound; returns how long it took.
+std::chrono::milliseconds wait_baseline(const Engine& engine, const Baseline& b);
+
+// Raises this process's open-file limit to at least `n` when the hard limit allows; returns the
+// reason when it cannot (the test then skips).
+std::string ensure_fd_limit(std::size_t n);
+
+// Connects a raw TCP socket to 127.0.0.1:port; REQUIREs success.
+RawSocket connect_raw(std::uint16_t port);
+// A complete HelloRequest frame (channel 1) as a raw peer sends it.
+std::vector<std::byte> hello_frame(std::uint16_t port, std::uint64_t id);
+// A Request frame with a body of `body` bytes (text headers empty).
+std::vector<std::byte> request_frame(std::uint64_t id, std::size_t body);
+
+// A well-behaved client on its own engine: connects to `address` (an EchoServer answers), does
+// `echoes` request/response round trips checking each body, then closes its channel locally.
+// REQUIREs every step; returns the wall time of the whole session (for the note, not asserted).
+std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, const std::string& address, int echoes);
+
+// A raw peer that sends a HelloRequest and then `count` Requests of `size` bytes as fast as the
+// engine reads them, never reading anything itself. Runs on its own thread.
+class Flooder {
+ public:
+  Flooder(std::uint16_t port, std::size_t count, std::size_t size);
+  ~Flooder();
+  Flooder(const Flooder&) = delete;
+  Flooder& operator=(const Flooder&) = delete;
+  // Waits for the sending thread; false when it did not finish within `timeout` (the engine
+  // stopped reading it for longer than the send timeout).
+  bool join(std::chrono::milliseconds timeout);
+  [[nodiscard]] std::size_t sent() const noexcept { return sent_.load(); }
+  // Leaves with a reset (SO_LINGER 0) or a FIN. Call after join().
+  void reset() { socket_.abort(); }
+  void close() { socket_.close(); }
+
+ private:
+  RawSocket socket_;
+  std::atomic<std::size_t> sent_{0};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace tofu::hostile

@@ -1,0 +1,94 @@
+// Peers that stall mid-frame (spec 9.3): an incomplete frame holds no pool message, so a thousand
+// of them starve nobody; when they leave, nothing of theirs stays.
+#include <catch2/catch.hpp>
+
+#include "hostile.hpp"
+#include "support/skip.hpp"
+
+using namespace tofu;
+using namespace tofu::parity;
+using namespace tofu::hostile;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t kPeers = 1000;
+
+enum class Stall { header, body, mixed_with_flooder };
+
+// 7 bytes of a HelloRequest's binary header.
+std::vector<std::byte> partial_header(std::uint16_t port, std::uint64_t id) {
+  auto f = hello_frame(port, id);
+  f.resize(7);
+  return f;
+}
+
+// A whole HelloRequest, then a Request announcing 1 KiB of body of which 500 bytes come.
+std::vector<std::byte> partial_body(std::uint16_t port, std::uint64_t id) {
+  auto f = hello_frame(port, id);
+  auto r = request_frame(id + 1, 1024);
+  f.insert(f.end(), r.begin(), r.begin() + 16 + 500);
+  return f;
+}
+
+void crowd(Stall kind) {
+  if (const std::string why = ensure_fd_limit(4 * kPeers + 256); !why.empty()) test::skip(why);
+  EngineOptions o;  // the DEFAULT pool; timeouts long enough not to fire while the crowd waits
+  o.flow.handshake_timeout = 300s;
+  o.flow.frame_timeout = 300s;
+  auto server_engine = make_engine(o);
+  auto server = make_group(*server_engine);
+  const Listener l = open_listener(*server_engine, *server);
+  EchoServer echo(server, /*hostile_peers=*/true);
+  auto client_engine = make_engine();
+  auto client = make_group(*client_engine);
+  const Baseline base = snapshot(*server_engine);
+
+  std::vector<RawSocket> peers;
+  peers.reserve(kPeers);
+  for (std::size_t i = 0; i < kPeers; ++i) {
+    peers.push_back(connect_raw(l.port));
+    const bool header = kind == Stall::header || (kind == Stall::mixed_with_flooder && i % 2 == 0);
+    REQUIRE(peers.back().send_all(header ? partial_header(l.port, 1000 + i) : partial_body(l.port, 1000 + i)));
+  }
+  std::unique_ptr<Flooder> flood;
+  if (kind == Stall::mixed_with_flooder) flood = std::make_unique<Flooder>(l.port, 10'000, 1024);
+  wait_channel_count(*server_engine, base.channels + kPeers + (flood ? 1 : 0));
+  const auto during = echo_session(*client_engine, *client, l.address, 100);
+  // Incomplete frames hold no pool message: only what the application and the flooder's capped
+  // queue hold is in use.
+  const PoolStats mid = server_engine->pool_stats();
+  CHECK(mid.in_use <= mid.max / 2);
+  if (flood) REQUIRE(flood->join(kWait));
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    if (i % 2 == 0) {
+      peers[i].abort();
+    } else {
+      peers[i].close();
+    }
+  }
+  if (flood) flood->reset();
+  const auto back = wait_baseline(*server_engine, base);
+  const auto after = echo_session(*client_engine, *client, l.address, 100);
+  CHECK(echo.error().empty());
+  WARN(kPeers << " stalled peers" << (flood ? " + a flooder" : "") << ": hello + 100 echoes took " << during.count()
+              << " us while they were connected, " << after.count() << " us after; back at baseline " << back.count()
+              << " ms after they left; pool in use while connected " << mid.in_use << "/" << mid.max);
+}
+
+}  // namespace
+
+TEST_CASE("hostile: 1,000 peers each holding a partial frame header stop no other channel and leave no trace",
+          "[hostile]") {
+  crowd(Stall::header);
+}
+
+TEST_CASE("hostile: 1,000 peers each holding a partial frame body stop no other channel and leave no trace",
+          "[hostile]") {
+  crowd(Stall::body);
+}
+
+TEST_CASE("hostile: 1,000 partial-frame peers and a non-reading flooder at once stop no other channel",
+          "[hostile]") {
+  crowd(Stall::mixed_with_flooder);
+}

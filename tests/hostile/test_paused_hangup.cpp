@@ -1,0 +1,92 @@
+// A peer that leaves while the engine is not reading it because the pool is empty (spec 9.2,
+// D-32): a reset is acted on at once (socket closed, nothing waits on the pool for it), and every
+// frame already read is still delivered, in order, before the channel_closed Signal.
+#include <catch2/catch.hpp>
+
+#include "hostile.hpp"
+#include "raw_peer.hpp"
+#include "support/host.hpp"
+#include "wire.hpp"
+
+using namespace tofu;
+using namespace tofu::parity;
+using namespace tofu::hostile;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t kFrames = 20;
+
+void leave_while_paused(bool reset) {
+  auto engine = make_engine(pool_options(4, 4));
+  auto server = make_group(*engine);
+  const Listener l = open_listener(*engine, *server);
+  const Baseline base = snapshot(*engine);
+  RawClient raw = raw_hello(*server, l.port);
+  // The application holds every message of the pool: the engine cannot deliver anything.
+  std::vector<MessagePtr> held;
+  while (held.size() < 4) {
+    MessagePtr m = engine->get(kWait);
+    REQUIRE(m);
+    held.push_back(std::move(m));
+  }
+  std::vector<std::byte> burst;
+  for (std::uint64_t i = 0; i < kFrames; ++i) {
+    const auto f = request_frame(100 + i, 512);
+    burst.insert(burst.end(), f.begin(), f.end());
+  }
+  REQUIRE(raw.socket.send_all(burst));
+  MessagePtr paused = receive(*server);  // from the engine's own report pool
+  INFO(describe(*paused));
+  REQUIRE(paused->header.status == Status::pool_empty);
+  const std::size_t handles_connected = test::open_handle_count();
+  if (reset) {
+    raw.socket.abort();
+    // Acted on while the pool is still empty: the engine's socket goes (the raw one went too).
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (test::open_handle_count() + 2 > handles_connected && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);  // no event to wait on: the engine closes a socket
+    }
+    CHECK(test::open_handle_count() + 2 <= handles_connected);
+  } else {
+    raw.socket.close();  // a FIN is seen when reading resumes, after the buffered frames
+  }
+  held.clear();  // messages come back: reading resumes
+  std::size_t delivered = 0;
+  for (;;) {
+    MessagePtr m = receive(*server);
+    if (m->header.origin == Origin::engine && m->header.opcode == OpCode::signal &&
+        m->header.status == Status::pool_empty) {
+      continue;  // paused again while delivering (the pool has 4 messages)
+    }
+    if (m->header.opcode == OpCode::signal && m->header.status == Status::channel_closed) {
+      check_closed_signal(*m, raw.server_channel, {Status::peer_disconnected});
+      break;
+    }
+    INFO(describe(*m));
+    REQUIRE(m->header.opcode == OpCode::request);
+    REQUIRE(m->header.message_id == 100 + delivered);
+    CHECK(m->body_text() == pattern(512, 100 + delivered));
+    ++delivered;
+  }
+  if (reset) {
+    // What reached the engine before the reset is delivered; the kernel may drop the rest.
+    CHECK(delivered >= 1);
+    WARN("reset while paused: " << delivered << " of " << kFrames << " frames had been read and were delivered");
+  } else {
+    CHECK(delivered == kFrames);
+  }
+  wait_baseline(*engine, base);
+}
+
+}  // namespace
+
+TEST_CASE("hostile: a peer that resets while its channel is paused for the pool is closed at once, its read frames delivered",
+          "[hostile]") {
+  leave_while_paused(true);
+}
+
+TEST_CASE("hostile: a peer that sends FIN while its channel is paused for the pool gets every frame delivered, then the close",
+          "[hostile]") {
+  leave_while_paused(false);
+}
