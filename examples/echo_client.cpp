@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   auto group = engine->create_group();
 
   // Connect: a HelloRequest with the address; the server answers with a HelloResponse.
-  tofu::MessagePtr hello = engine->get();
+  // get(timeout) waits for a free pool message (there always is one here: one exchange at a time).
+  tofu::MessagePtr hello = engine->get(std::chrono::seconds(5));
   hello->header = tofu::make_header(tofu::OpCode::hello_request);
   hello->text_headers.add("~connect_to", address);
   tofu::MessagePtr reply = exchange(*group, hello);
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
   rtt_us.reserve(count);
   const Clock::time_point start = Clock::now();
   for (std::size_t i = 0; i < count; ++i) {
-    tofu::MessagePtr m = engine->get();
+    tofu::MessagePtr m = engine->get(std::chrono::seconds(5));
     m->header = tofu::make_header(tofu::OpCode::request);
     m->header.channel_number = channel;
     m->set_body(body);
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   // Leave politely: ByeRequest, answered by the server's ByeResponse.
-  tofu::MessagePtr bye = engine->get();
+  tofu::MessagePtr bye = engine->get(std::chrono::seconds(5));
   bye->header = tofu::make_header(tofu::OpCode::bye_request);
   bye->header.channel_number = channel;
   (void)exchange(*group, bye);

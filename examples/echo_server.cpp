@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   auto group = engine->create_group();
 
   // Listen: a WelcomeRequest with the address; the WelcomeResponse says where we are bound.
-  tofu::MessagePtr welcome = engine->get();
+  tofu::MessagePtr welcome = engine->get(std::chrono::seconds(5));
   welcome->header = tofu::make_header(tofu::OpCode::welcome_request);
   welcome->text_headers.add("~listen_on", address);
   if (const auto r = group->post(welcome); r.status != tofu::Status::success) {
@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, on_sigint);
   unsigned long served = 0;
+  unsigned long dropped = 0;  // answers to a peer that does not read (its queue is full)
   while (g_stop == 0) {
     tofu::MessagePtr m = group->wait_receive(std::chrono::milliseconds(200));
     if (!m) continue;  // timeout: look at g_stop again
@@ -67,11 +68,15 @@ int main(int argc, char** argv) {
         continue;
       default: continue;  // anything else goes back to the pool
     }
-    // The same message goes back: same channel and message id, same body and headers.
-    if (const auto r = group->post(m); r.status != tofu::Status::success) {
+    // The same message goes back: same channel and message id, same body and headers. A peer
+    // that sends and never reads fills its channel's queue (spec 9.1): its answers are dropped
+    // (m goes back to the pool) and the engine closes it after FlowOptions::send_timeout.
+    if (const auto r = group->post(m); r.status == tofu::Status::send_queue_full) {
+      ++dropped;
+    } else if (r.status != tofu::Status::success) {
       std::fprintf(stderr, "echo_server: post: %s\n", std::string(to_string(r.status)).c_str());
     }
   }
-  std::printf("served %lu requests\n", served);
+  std::printf("served %lu requests (%lu answers dropped: their peer did not read)\n", served, dropped);
   return 0;  // the engine's destructor closes everything
 }

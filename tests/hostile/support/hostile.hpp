@@ -33,8 +33,11 @@ std::chrono::milliseconds wait_baseline(const Engine& engine, const Baseline& b)
 // reason when it cannot (the test then skips).
 std::string ensure_fd_limit(std::size_t n);
 
-// Connects a raw TCP socket to 127.0.0.1:port; REQUIREs success.
+// Connects a raw TCP socket to 127.0.0.1:port; REQUIREs success (test thread only).
 RawSocket connect_raw(std::uint16_t port);
+// The same without Catch2 assertions, for other threads (Catch2 v2 is not thread-safe): an
+// invalid socket on failure.
+RawSocket try_connect_raw(std::uint16_t port);
 // A complete HelloRequest frame (channel 1) as a raw peer sends it.
 std::vector<std::byte> hello_frame(std::uint16_t port, std::uint64_t id);
 // A Request frame with a body of `body` bytes (text headers empty).
@@ -46,10 +49,12 @@ std::vector<std::byte> request_frame(std::uint64_t id, std::size_t body);
 std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, const std::string& address, int echoes);
 
 // A raw peer that sends a HelloRequest and then `count` Requests of `size` bytes as fast as the
-// engine reads them, never reading anything itself. Runs on its own thread.
+// engine reads them, never reading anything itself. Runs on its own thread; uses no Catch2
+// assertion, so any thread may create one (check connected()).
 class Flooder {
  public:
   Flooder(std::uint16_t port, std::size_t count, std::size_t size);
+  [[nodiscard]] bool connected() const noexcept { return connected_; }
   ~Flooder();
   Flooder(const Flooder&) = delete;
   Flooder& operator=(const Flooder&) = delete;
@@ -63,6 +68,7 @@ class Flooder {
 
  private:
   RawSocket socket_;
+  bool connected_ = false;
   std::atomic<std::size_t> sent_{0};
   std::atomic<bool> done_{false};
   std::thread thread_;
