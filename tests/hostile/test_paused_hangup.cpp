@@ -90,3 +90,31 @@ TEST_CASE("hostile: a peer that sends FIN while its channel is paused for the po
           "[hostile]") {
   leave_while_paused(false);
 }
+
+TEST_CASE("hostile: a header-only frame that arrives while the pool is empty is delivered once a message comes back",
+          "[hostile]") {
+  auto engine = make_engine(pool_options(2, 2));
+  auto server = make_group(*engine);
+  const Listener l = open_listener(*engine, *server);
+  RawClient raw = raw_hello(*server, l.port);
+  std::vector<MessagePtr> held;
+  while (held.size() < 2) {
+    MessagePtr m = engine->get(kWait);
+    REQUIRE(m);
+    held.push_back(std::move(m));
+  }
+  wire::Frame f;
+  f.channel = 1;
+  f.proto = wire::kSignal;
+  f.message_id = 31;  // 16 bytes, nothing after: no later read can trigger its delivery
+  REQUIRE(raw.socket.send_all(wire::encode(f)));
+  MessagePtr paused = receive(*server);
+  INFO(describe(*paused));
+  REQUIRE(paused->header.status == Status::pool_empty);
+  held.pop_back();  // one message comes back
+  MessagePtr m = receive(*server);
+  INFO(describe(*m));
+  CHECK(m->header.opcode == OpCode::signal);
+  CHECK(m->header.origin == Origin::application);
+  CHECK(m->header.message_id == 31);
+}

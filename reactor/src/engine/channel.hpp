@@ -74,6 +74,12 @@ struct Channel {
   bool closing = false;
   Status close_reason = Status::success;
 
+  // Bytes read from the peer that wait for a pool message: stashed bytes, an assembled frame, or a
+  // frame whose header was read and whose rest is in the stash (possibly empty: a header-only frame).
+  [[nodiscard]] bool holds_frames() const noexcept {
+    return !stash.empty() || partial_complete || decoder.awaiting_target();
+  }
+
   [[nodiscard]] platform::Interest wanted() const noexcept {
     if (closing || draining) return {};
     switch (kind) {

@@ -65,7 +65,7 @@ void EngineImpl::on_connect(Channel& ch, const platform::Readiness& r) {
 }
 
 void EngineImpl::on_readable(Channel& ch) {
-  if (!ch.stash.empty() || ch.partial_complete) {
+  if (ch.holds_frames()) {
     // Frames read before the pool ran dry: deliver them before reading more.
     std::vector<std::byte> stash = std::move(ch.stash);
     ch.stash.clear();

@@ -415,8 +415,7 @@ void EngineImpl::release_socket(Channel& ch) {
 // closes with `reason` (D-32). Nothing the channel holds waits on its own peer.
 void EngineImpl::lose_peer(Channel& ch, Status reason) {
   if (ch.closing || ch.draining) return;
-  const bool frames_held = !ch.stash.empty() || ch.partial_complete;
-  if (!ch.read_paused || !frames_held) {
+  if (!ch.read_paused || !ch.holds_frames()) {
     close_channel(ch, reason);
     return;
   }
