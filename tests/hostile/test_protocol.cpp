@@ -13,16 +13,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Setup {
-  std::unique_ptr<Engine> engine = make_engine();
-  std::shared_ptr<ChannelGroup> server = make_group(*engine);
-  std::shared_ptr<ChannelGroup> client = make_group(*engine);
-  Listener listener = open_listener(*engine, *server);
-  Baseline base = snapshot(*engine);
-
+// The engine under attack (raw peers on `raw`) and the well-behaved client served afterwards.
+struct Setup : Arena {
   void check_still_serving() {
-    const Link fresh = handshake(*engine, *client, *server, listener.address);
-    round_trip(*engine, *client, *server, fresh, "still served");
+    serve();
+    back_to_baseline();
   }
 };
 
@@ -37,9 +32,9 @@ wire::Frame frame(std::uint8_t proto, std::uint64_t id) {
 // A raw peer that sends `bytes` as its very first bytes is closed with `reason`; the application
 // never sees a message from it, only the close.
 void expect_refused_before_hello(Setup& s, const std::vector<std::byte>& bytes, Status reason) {
-  RawSocket peer = connect_raw(s.listener.port);
+  RawSocket peer = connect_raw(s.raw_listener.port);
   REQUIRE(peer.send_all(bytes));
-  MessagePtr sig = receive(*s.server);
+  MessagePtr sig = receive(*s.raw);
   INFO(describe(*sig));
   REQUIRE(sig->header.opcode == OpCode::signal);
   REQUIRE(sig->header.status == Status::channel_closed);
@@ -51,9 +46,9 @@ void expect_refused_before_hello(Setup& s, const std::vector<std::byte>& bytes, 
 
 // After a completed handshake the raw peer sends `bytes`; its channel closes with `reason`.
 void expect_refused_after_hello(Setup& s, const std::vector<std::byte>& bytes, Status reason) {
-  RawClient raw = raw_hello(*s.server, s.listener.port);
+  RawClient raw = raw_hello(*s.raw, s.raw_listener.port);
   REQUIRE(raw.socket.send_all(bytes));
-  expect_closed_signal(*s.server, raw.server_channel, {reason});
+  expect_closed_signal(*s.raw, raw.server_channel, {reason});
   CHECK(raw.socket.wait_closed(kWait));
   raw.socket.close();
   s.check_still_serving();
@@ -75,7 +70,7 @@ TEST_CASE("hostile: a ByeRequest or Signal before the HelloRequest closes the co
 
 TEST_CASE("hostile: a second HelloRequest on one connection closes it with protocol_violation", "[hostile]") {
   Setup s;
-  expect_refused_after_hello(s, hello_frame(s.listener.port, 77), Status::protocol_violation);
+  expect_refused_after_hello(s, hello_frame(s.raw_listener.port, 77), Status::protocol_violation);
 }
 
 TEST_CASE("hostile: a HelloResponse, WelcomeRequest or WelcomeResponse from a peer closes with protocol_violation",
@@ -89,7 +84,7 @@ TEST_CASE("hostile: a HelloResponse, WelcomeRequest or WelcomeResponse from a pe
 TEST_CASE("hostile: the reserved proto bit 7 closes the connection with invalid_message", "[hostile]") {
   Setup s;
   expect_refused_after_hello(s, wire::encode(frame(wire::kRequest | 0x80, 5)), Status::invalid_message);
-  auto hello = hello_frame(s.listener.port, 8);
+  auto hello = hello_frame(s.raw_listener.port, 8);
   hello[2] = static_cast<std::byte>(std::to_integer<unsigned>(hello[2]) | 0x80u);
   expect_refused_before_hello(s, hello, Status::invalid_message);
 }
@@ -102,9 +97,9 @@ TEST_CASE("hostile: more on a non-regular opcode and a response with message id 
 
 TEST_CASE("hostile: out-of-band and more on regular frames are carried, not refused", "[hostile]") {
   Setup s;
-  RawClient raw = raw_hello(*s.server, s.listener.port);
+  RawClient raw = raw_hello(*s.raw, s.raw_listener.port);
   REQUIRE(raw.socket.send_all(wire::encode(frame(wire::kRequest | 0x40 | 0x20, 5))));
-  MessagePtr m = receive(*s.server);
+  MessagePtr m = receive(*s.raw);
   INFO(describe(*m));
   CHECK(m->header.opcode == OpCode::request);
   CHECK(m->header.oob);
@@ -135,37 +130,37 @@ TEST_CASE("hostile: a server that answers a HelloRequest with anything but a Hel
 TEST_CASE("hostile: post() refuses what the peer would have to refuse", "[hostile]") {
   Setup s;
   // An accepted channel's first message must be the HelloResponse.
-  RawSocket peer = connect_raw(s.listener.port);
-  REQUIRE(peer.send_all(hello_frame(s.listener.port, 40)));
-  MessagePtr hello = receive(*s.server);
+  RawSocket peer = connect_raw(s.raw_listener.port);
+  REQUIRE(peer.send_all(hello_frame(s.raw_listener.port, 40)));
+  MessagePtr hello = receive(*s.raw);
   REQUIRE(hello->header.opcode == OpCode::hello_request);
   const ChannelNumber ch = hello->header.channel_number;
   MessagePtr early = make_message(*s.engine, OpCode::request, ch, "too early");
-  CHECK(s.server->post(early).status == Status::not_allowed);
+  CHECK(s.raw->post(early).status == Status::not_allowed);
   REQUIRE(early);
   hello->header.opcode = OpCode::hello_response;
-  post_ok(*s.server, hello);
+  post_ok(*s.raw, hello);
   // Exactly one HelloResponse.
   MessagePtr again = make_message(*s.engine, OpCode::hello_response, ch);
   again->header.message_id = 40;
-  CHECK(s.server->post(again).status == Status::not_allowed);
+  CHECK(s.raw->post(again).status == Status::not_allowed);
   // Requests that open channels carry channel 0; WelcomeResponses are the engine's.
   MessagePtr hello_on_channel = make_message(*s.engine, OpCode::hello_request, ch);
-  (void)hello_on_channel->text_headers.add("~connect_to", s.listener.address);
-  CHECK(s.server->post(hello_on_channel).status == Status::not_allowed);
+  (void)hello_on_channel->text_headers.add("~connect_to", s.raw_listener.address);
+  CHECK(s.raw->post(hello_on_channel).status == Status::not_allowed);
   MessagePtr welcome_on_channel = make_message(*s.engine, OpCode::welcome_request, ch);
   (void)welcome_on_channel->text_headers.add("~listen_on", "tcp|127.0.0.1|0");
-  CHECK(s.server->post(welcome_on_channel).status == Status::not_allowed);
+  CHECK(s.raw->post(welcome_on_channel).status == Status::not_allowed);
   MessagePtr welcome_response = make_message(*s.engine, OpCode::welcome_response, ch);
   welcome_response->header.message_id = 3;
-  CHECK(s.server->post(welcome_response).status == Status::not_allowed);
+  CHECK(s.raw->post(welcome_response).status == Status::not_allowed);
   // The reserved bit.
   MessagePtr reserved = make_message(*s.engine, OpCode::request, ch, "x");
   reserved->header.internal_b = true;
-  CHECK(s.server->post(reserved).status == Status::invalid_message);
+  CHECK(s.raw->post(reserved).status == Status::invalid_message);
   // After all that the channel still works: the peer gets the HelloResponse and a Request.
   MessagePtr fine = make_message(*s.engine, OpCode::request, ch, "fine");
-  post_ok(*s.server, fine);
+  post_ok(*s.raw, fine);
   const auto f1 = wire::read_frame(peer, kWait);
   REQUIRE(f1.has_value());
   CHECK(f1->proto == wire::kHelloResponse);

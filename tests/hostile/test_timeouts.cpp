@@ -33,79 +33,72 @@ MessagePtr next_close(ChannelGroup& g) {
   }
 }
 
-struct Server {
-  std::unique_ptr<Engine> engine;
-  std::shared_ptr<ChannelGroup> group;
-  Listener listener;
-  Baseline base;
-  explicit Server(const EngineOptions& o) : engine(make_engine(o)), group(make_group(*engine)) {
-    listener = open_listener(*engine, *group);
-    base = snapshot(*engine);
-  }
-};
-
 }  // namespace
 
 TEST_CASE("hostile: an accepted connection that never sends its HelloRequest closes with handshake_timeout",
           "[hostile]") {
-  Server s(short_times(300ms, 60s, 60s));
-  RawSocket silent = connect_raw(s.listener.port);
-  MessagePtr sig = next_close(*s.group);
+  Arena s(short_times(300ms, 60s, 60s));
+  RawSocket silent = connect_raw(s.raw_listener.port);
+  MessagePtr sig = next_close(*s.raw);
   CHECK(sig->header.origin == Origin::engine);
   CHECK(reason_of(*sig) == "handshake_timeout");
   CHECK(silent.wait_closed(kWait));
   silent.close();
-  wait_baseline(*s.engine, s.base);
+  s.serve();
+  s.back_to_baseline();
 }
 
 TEST_CASE("hostile: a HelloRequest cut off after 7 bytes closes with handshake_timeout", "[hostile]") {
-  Server s(short_times(300ms, 60s, 60s));
-  RawSocket peer = connect_raw(s.listener.port);
-  auto hello = hello_frame(s.listener.port, 5);
+  Arena s(short_times(300ms, 60s, 60s));
+  RawSocket peer = connect_raw(s.raw_listener.port);
+  auto hello = hello_frame(s.raw_listener.port, 5);
   hello.resize(7);
   REQUIRE(peer.send_all(hello));
-  MessagePtr sig = next_close(*s.group);
+  MessagePtr sig = next_close(*s.raw);
   CHECK(reason_of(*sig) == "handshake_timeout");
   CHECK(peer.wait_closed(kWait));
   peer.close();
-  wait_baseline(*s.engine, s.base);
+  s.serve();
+  s.back_to_baseline();
 }
 
 TEST_CASE("hostile: a frame that stalls mid-header after the handshake closes with frame_timeout", "[hostile]") {
-  Server s(short_times(60s, 300ms, 60s));
-  RawClient raw = raw_hello(*s.group, s.listener.port);
+  Arena s(short_times(60s, 300ms, 60s));
+  RawClient raw = raw_hello(*s.raw, s.raw_listener.port);
   auto req = request_frame(9, 100);
   req.resize(5);
   REQUIRE(raw.socket.send_all(req));
-  expect_closed_signal(*s.group, raw.server_channel, {Status::frame_timeout});
+  expect_closed_signal(*s.raw, raw.server_channel, {Status::frame_timeout});
   CHECK(raw.socket.wait_closed(kWait));
   raw.socket.close();
-  wait_baseline(*s.engine, s.base);
+  s.serve();
+  s.back_to_baseline();
 }
 
 TEST_CASE("hostile: a frame that stalls mid-body closes with frame_timeout", "[hostile]") {
-  Server s(short_times(60s, 300ms, 60s));
-  RawClient raw = raw_hello(*s.group, s.listener.port);
+  Arena s(short_times(60s, 300ms, 60s));
+  RawClient raw = raw_hello(*s.raw, s.raw_listener.port);
   auto req = request_frame(9, 4000);
   req.resize(16 + 1000);
   REQUIRE(raw.socket.send_all(req));
-  expect_closed_signal(*s.group, raw.server_channel, {Status::frame_timeout});
+  expect_closed_signal(*s.raw, raw.server_channel, {Status::frame_timeout});
   CHECK(raw.socket.wait_closed(kWait));
   raw.socket.close();
-  wait_baseline(*s.engine, s.base);
+  s.serve();
+  s.back_to_baseline();
 }
 
 TEST_CASE("hostile: a frame trickling in a byte at a time is closed with frame_timeout although it progresses",
           "[hostile]") {
-  Server s(short_times(60s, 300ms, 60s));
-  RawClient raw = raw_hello(*s.group, s.listener.port);
+  Arena s(short_times(60s, 300ms, 60s));
+  RawClient raw = raw_hello(*s.raw, s.raw_listener.port);
   const auto req = request_frame(9, 2000);
   // 2016 bytes at one byte per 10 ms would take 20 s: far past the 300 ms a frame may take.
   bool closed = false;
   for (std::size_t i = 0; i < req.size() && !closed; ++i) {
     closed = !raw.socket.send_all(std::span(req).subspan(i, 1));
     std::this_thread::sleep_for(10ms);  // the trickle itself is the test's input
-    MessagePtr m = s.group->wait_receive(0ms);
+    MessagePtr m = s.raw->wait_receive(0ms);
     if (m) {
       INFO(describe(*m));
       check_closed_signal(*m, raw.server_channel, {Status::frame_timeout});
@@ -114,14 +107,15 @@ TEST_CASE("hostile: a frame trickling in a byte at a time is closed with frame_t
   }
   CHECK(closed);
   raw.socket.close();
-  wait_baseline(*s.engine, s.base);
+  s.serve();
+  s.back_to_baseline();
 }
 
 TEST_CASE("hostile: complete frames keep a channel alive however long it lives", "[hostile]") {
-  Server s(short_times(60s, 200ms, 60s));
-  EchoServer echo(s.group, true);
-  RawSocket peer = connect_raw(s.listener.port);
-  REQUIRE(peer.send_all(hello_frame(s.listener.port, 1)));
+  Arena s(short_times(60s, 200ms, 60s));
+  EchoServer echo(s.raw, true);
+  RawSocket peer = connect_raw(s.raw_listener.port);
+  REQUIRE(peer.send_all(hello_frame(s.raw_listener.port, 1)));
   REQUIRE(wire::read_frame(peer, kWait).has_value());
   // Ten whole frames, 100 ms apart: one second in all, five times the frame timeout.
   for (std::uint64_t i = 0; i < 10; ++i) {
@@ -137,8 +131,8 @@ TEST_CASE("hostile: complete frames keep a channel alive however long it lives",
 
 TEST_CASE("hostile: a peer that stops reading closes with send_timeout and its queued messages come back",
           "[hostile]") {
-  Server s(short_times(60s, 60s, 300ms));
-  RawClient raw = raw_hello(*s.group, s.listener.port);
+  Arena s(short_times(60s, 60s, 300ms));
+  RawClient raw = raw_hello(*s.raw, s.raw_listener.port);
   const std::string body = pattern(kMaxBodyLen, 7);
   std::size_t posted = 0;
   std::size_t returned = 0;
@@ -146,9 +140,9 @@ TEST_CASE("hostile: a peer that stops reading closes with send_timeout and its q
   const auto deadline = std::chrono::steady_clock::now() + kWait;
   while (!closed && std::chrono::steady_clock::now() < deadline) {
     MessagePtr m = make_message(*s.engine, OpCode::signal, raw.server_channel, body);
-    const PostResult r = s.group->post(m, 20ms);
+    const PostResult r = s.raw->post(m, 20ms);
     if (r.status == Status::success) ++posted;
-    for (MessagePtr got = s.group->wait_receive(0ms); got; got = s.group->wait_receive(0ms)) {
+    for (MessagePtr got = s.raw->wait_receive(0ms); got; got = s.raw->wait_receive(0ms)) {
       INFO(describe(*got));
       if (got->header.opcode == OpCode::signal && got->header.status == Status::channel_closed) {
         check_closed_signal(*got, raw.server_channel, {Status::send_timeout});
@@ -163,5 +157,6 @@ TEST_CASE("hostile: a peer that stops reading closes with send_timeout and its q
   CHECK(returned >= 1);
   CHECK(returned <= posted);
   raw.socket.close();
-  wait_baseline(*s.engine, s.base);
+  s.serve();
+  s.back_to_baseline();
 }

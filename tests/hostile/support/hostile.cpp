@@ -105,6 +105,25 @@ std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, cons
   return took;
 }
 
+Arena::Arena(const EngineOptions& options)
+    : engine(parity::make_engine(options)),
+      raw(parity::make_group(*engine)),
+      raw_listener(parity::open_listener(*engine, *raw)),
+      echo_group(parity::make_group(*engine)),
+      echo_listener(parity::open_listener(*engine, *echo_group)),
+      echo(std::make_unique<parity::EchoServer>(echo_group, /*hostile_peers=*/true)),
+      client_engine(parity::make_engine()),
+      client(parity::make_group(*client_engine)),
+      base(snapshot(*engine)) {}
+
+Arena::~Arena() = default;
+
+std::chrono::microseconds Arena::serve(int echoes) {
+  const auto took = echo_session(*client_engine, *client, echo_listener.address, echoes);
+  CHECK(echo->error().empty());
+  return took;
+}
+
 Flooder::Flooder(std::uint16_t port, std::size_t count, std::size_t size) : socket_(try_connect_raw(port)) {
   connected_ = socket_.valid() && socket_.set_send_timeout(kWait) && socket_.send_all(hello_frame(port, 1));
   if (!connected_) {

@@ -48,6 +48,29 @@ std::vector<std::byte> request_frame(std::uint64_t id, std::size_t body);
 // REQUIREs every step; returns the wall time of the whole session (for the note, not asserted).
 std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, const std::string& address, int echoes);
 
+// An engine under attack and a way to show it still serves: `raw` has a listener whose peers the
+// test answers itself (raw_hello and friends); `echo` has a second listener answered by an
+// EchoServer, through which a well-behaved client on its own engine is served; the baseline is
+// taken once all that is set up.
+struct Arena {
+  explicit Arena(const EngineOptions& options = {});
+  ~Arena();
+  // hello + `echoes` round trips by a well-behaved client, then its channel closes (REQUIREs).
+  std::chrono::microseconds serve(int echoes = 20);
+  // REQUIREs that the server engine is back at its baseline.
+  std::chrono::milliseconds back_to_baseline() { return wait_baseline(*engine, base); }
+
+  std::unique_ptr<Engine> engine;
+  std::shared_ptr<ChannelGroup> raw;
+  parity::Listener raw_listener;
+  std::shared_ptr<ChannelGroup> echo_group;
+  parity::Listener echo_listener;
+  std::unique_ptr<parity::EchoServer> echo;
+  std::unique_ptr<Engine> client_engine;
+  std::shared_ptr<ChannelGroup> client;
+  Baseline base;
+};
+
 // A raw peer that sends a HelloRequest and then `count` Requests of `size` bytes as fast as the
 // engine reads them, never reading anything itself. Runs on its own thread; uses no Catch2
 // assertion, so any thread may create one (check connected()).
