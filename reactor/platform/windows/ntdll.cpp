@@ -48,6 +48,7 @@ Loaded load() {
   }
   resolve(ntdll, "wine_get_version", a.wine_get_version);  // optional
   resolve(ntdll, "NtQueryObject", a.NtQueryObject);        // optional (diagnostics)
+  resolve(ntdll, "NtQueryInformationProcess", a.NtQueryInformationProcess);  // optional (diagnostics)
   return out;
 }
 

@@ -85,6 +85,9 @@ struct NtApi {
   const char*(__cdecl* wine_get_version)();  // optional: only Wine exports it
   // Optional, diagnostics only (object_type_name): NtQueryObject(handle, class, buffer, len, &ret).
   NTSTATUS_T(NTAPI* NtQueryObject)(HANDLE handle, ULONG info_class, void* info, ULONG len, ULONG* ret_len);
+  // Optional, diagnostics only (handles.cpp): the handle table of a process, Windows 8+; Wine 8 lacks it.
+  NTSTATUS_T(NTAPI* NtQueryInformationProcess)(HANDLE process, ULONG info_class, void* info, ULONG len,
+                                                ULONG* ret_len);
 };
 
 // Resolves every required export on first use (thread-safe). The error names the missing export.
