@@ -227,6 +227,7 @@ TEST_CASE("afd poller: arm failures are all reported even when the event array i
 TEST_CASE("afd poller: sockets share AFD helper handles, 32 to a helper", "[platform][afd][poller]") {
   REQUIRE(ensure_winsock().ok());
   auto poller = make_afd_poller();
+  CHECK(poller->helper_count() == 1);  // opened with the poller
   std::vector<UniqueSocket> sockets;
   for (int i = 0; i < 70; ++i) {
     sockets.emplace_back(::socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP));
@@ -241,5 +242,5 @@ TEST_CASE("afd poller: sockets share AFD helper handles, 32 to a helper", "[plat
     CHECK(wait_once(*poller, 100, 128).empty());  // the 70 cancelled completions are drained
   }
   CHECK(poller->stats().completions == 70);
-  CHECK(poller->helper_count() == 1);  // emptied helpers are closed; one is kept for reuse
+  CHECK(poller->helper_count() == 1);  // emptied helpers are closed, the first one is kept
 }

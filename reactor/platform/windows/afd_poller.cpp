@@ -26,7 +26,11 @@ Result<std::unique_ptr<AfdPoller>> AfdPoller::create() {
   if (auto st = ensure_winsock(); !st.ok()) return std::move(st).error();
   auto port = IoCompletionPort::create();
   if (!port.ok()) return std::move(port).error();
-  return std::make_unique<AfdPoller>(std::move(port).value());
+  auto poller = std::make_unique<AfdPoller>(std::move(port).value());
+  // The first helper is opened now and kept for the poller's life: a poller's handles are then
+  // the same whether it watches 0 or 32 sockets, and a failure to open one shows at creation.
+  if (auto first = poller->acquire_helper(); !first.ok()) return std::move(first).error();
+  return poller;
 }
 
 AfdPoller::AfdPoller(IoCompletionPort port) : port_(std::move(port)), notifier_(port_) {}
@@ -53,7 +57,7 @@ AfdPoller::~AfdPoller() {
 }
 
 Result<AfdPoller::Helper*> AfdPoller::acquire_helper() {
-  for (auto it = helpers_.rbegin(); it != helpers_.rend(); ++it) {
+  for (auto it = helpers_.rbegin(); it != helpers_.rend(); ++it) {  // the newest is the likeliest to have room
     if ((*it)->users < kSocketsPerAfdHelper) return it->get();
   }
   auto device = AfdDevice::open(port_, kAfdPollKey);
@@ -65,7 +69,7 @@ Result<AfdPoller::Helper*> AfdPoller::acquire_helper() {
 void AfdPoller::release(std::unique_ptr<SocketState> st) {
   Helper* h = st->helper;
   st.reset();
-  if (--h->users > 0 || helpers_.size() == 1) return;  // keep one helper: churn reuses it
+  if (--h->users > 0 || h == helpers_.front().get()) return;  // the first helper is kept
   // No socket uses it, so no poll is pending on it: closing it cancels nothing.
   std::erase_if(helpers_, [h](const auto& p) { return p.get() == h; });
 }

@@ -104,7 +104,7 @@ class AfdPoller final : public Poller {
   // Declared first, destroyed last: helpers and ops go before the port they complete to.
   IoCompletionPort port_;
   IocpNotifier notifier_;
-  std::vector<std::unique_ptr<Helper>> helpers_;
+  std::vector<std::unique_ptr<Helper>> helpers_;  // [0] opened by create() and kept; others on demand
   std::unordered_map<NativeSocket, std::unique_ptr<SocketState>> sockets_;
   std::unordered_map<SocketState*, std::unique_ptr<SocketState>> zombies_;  // removed, poll still pending
   std::unordered_set<const AfdPollOp*> in_flight_;  // the only ApcContexts a packet may carry
