@@ -1,6 +1,6 @@
-// tofu_bench for Windows (run under Wine here): request/response RTT and one-way throughput over
-// TCP, tofu with the afd backend vs a blocking-Winsock floor written here, both in this process.
-// No libzmq, no UDS (Wine 8 has no AF_UNIX), no fan-in/scale/churn yet. Wine figures are only ever
+// tofu_bench for Windows (run under Wine here): request/response RTT, one-way throughput and
+// connection churn over TCP, tofu with the afd backend vs a blocking-Winsock floor written here,
+// both in this process. No libzmq, no UDS (Wine 8 has no AF_UNIX), no fan-in/scale yet. Wine figures are only ever
 // compared with Wine's own floor from the same run, never with Linux figures.
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -197,6 +199,50 @@ ThroughputResult throughput(Net, const ThroughputParams& p) {
   return res;
 }
 
+// Connect, one request/response, close, as many times as fit in p.seconds (at most p.max_cycles:
+// TIME_WAIT). The echo server serves one connection at a time, like the client makes them.
+ChurnResult churn(Net, const ChurnParams& p) {
+  Listener l = make_listener();
+  std::thread server([&] {
+    std::vector<std::byte> buf(kHeader + 65536);
+    for (;;) {
+      const SOCKET c = accept(l.fd, nullptr, nullptr);
+      if (c == INVALID_SOCKET) return;  // the listener was closed: done
+      nodelay(c);
+      while (read_all(c, buf.data(), kHeader)) {
+        const std::uint32_t len = frame_len(buf.data());
+        if (!read_all(c, buf.data() + kHeader, len)) break;
+        write_all(c, buf.data(), kHeader + len);
+      }
+      closesocket(c);
+    }
+  });
+  const std::vector<std::byte> frame = make_frame(p.size);
+  std::vector<std::byte> buf(frame.size());
+  ChurnResult res;
+  std::exception_ptr failed;
+  const auto t0 = Clock::now();
+  try {
+    for (int i = 0; i < p.max_cycles && seconds_since(t0) < p.seconds; ++i) {
+      const SOCKET s = connect_to(l.addr);
+      write_all(s, frame.data(), frame.size());
+      if (read_all(s, buf.data(), buf.size())) {
+        res.cycles += 1;
+      } else {
+        ++res.failures;
+      }
+      closesocket(s);
+    }
+  } catch (...) {
+    failed = std::current_exception();  // rethrown once the server thread is joined
+  }
+  res.seconds = seconds_since(t0);
+  closesocket(l.fd);
+  server.join();
+  if (failed) std::rethrow_exception(failed);
+  return res;
+}
+
 }  // namespace raw
 
 namespace {
@@ -237,19 +283,45 @@ void attempt(const std::string& what, F&& f) {
 }  // namespace
 }  // namespace bench
 
+namespace bench {
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+bool wanted(const std::string& only, const char* scenario) {
+  if (only.empty()) return true;
+  const std::string list = "," + only + ",";
+  return list.find(std::string(",") + scenario + ",") != std::string::npos;
+}
+
+}  // namespace
+}  // namespace bench
+
 int main(int argc, char** argv) {
   using namespace bench;
   bool quick = false;
+  int rounds = 3;
   std::string csv;
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
     else if (a == "--csv" && i + 1 < argc) csv = argv[++i];
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
+    else if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else {
-      std::puts("tofu_bench_win [--quick] [--csv FILE]: RTT and throughput over TCP, tofu (afd) vs blocking Winsock");
+      std::puts("tofu_bench_win [--quick] [--rounds N] [--only rtt,throughput,churn] [--csv FILE]:\n"
+                "RTT, throughput and churn over TCP, tofu (afd) vs blocking Winsock. Each point is measured\n"
+                "N times (default 3), floor and tofu interleaved: RTT percentiles over all samples, rates as\n"
+                "the median of the rounds.");
       return a == "--help" ? 0 : 2;
     }
   }
+  if (quick) rounds = 1;
   WSADATA wsa;
   if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) return 1;
   std::vector<Row> rows;
@@ -264,11 +336,20 @@ int main(int argc, char** argv) {
   ThroughputParams tp;
   tp.seconds = quick ? 0.2 : 1.0;
   for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{65535}}) {
+    if (!wanted(only, "rtt")) break;
     LatencyParams p = lp;
     p.size = size;
     std::vector<double> fl, us;
-    attempt("rtt floor " + std::to_string(size), [&] { fl = raw::latency(Net::tcp, p); });
-    attempt("rtt tofu-afd " + std::to_string(size), [&] { us = ours::latency(Net::tcp, "afd", p); });
+    for (int r = 0; r < rounds; ++r) {
+      attempt("rtt floor " + std::to_string(size), [&] {
+        auto v = raw::latency(Net::tcp, p);
+        fl.insert(fl.end(), v.begin(), v.end());
+      });
+      attempt("rtt tofu-afd " + std::to_string(size), [&] {
+        auto v = ours::latency(Net::tcp, "afd", p);
+        us.insert(us.end(), v.begin(), v.end());
+      });
+    }
     std::sort(fl.begin(), fl.end());
     std::sort(us.begin(), us.end());
     for (auto [name, q] : {std::pair{"p50", 0.5}, std::pair{"p99", 0.99}, std::pair{"p99.9", 0.999}, std::pair{"max", 1.0}}) {
@@ -276,15 +357,37 @@ int main(int argc, char** argv) {
     }
   }
   for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{65535}}) {
+    if (!wanted(only, "throughput")) break;
     ThroughputParams p = tp;
     p.size = size;
-    ThroughputResult fl, us;
-    attempt("throughput floor " + std::to_string(size), [&] { fl = raw::throughput(Net::tcp, p); });
-    attempt("throughput tofu-afd " + std::to_string(size), [&] { us = ours::throughput(Net::tcp, "afd", p); });
-    rows.push_back({"throughput", size, "msgs/s", "1/s", false, us.msgs_per_s(), fl.msgs_per_s()});
-    rows.push_back({"throughput", size, "MB/s", "MB/s", false, us.mb_per_s(), fl.mb_per_s()});
+    std::vector<double> fl_msgs, us_msgs, fl_mb, us_mb;
+    for (int r = 0; r < rounds; ++r) {
+      attempt("throughput floor " + std::to_string(size), [&] {
+        const ThroughputResult t = raw::throughput(Net::tcp, p);
+        fl_msgs.push_back(t.msgs_per_s());
+        fl_mb.push_back(t.mb_per_s());
+      });
+      attempt("throughput tofu-afd " + std::to_string(size), [&] {
+        const ThroughputResult t = ours::throughput(Net::tcp, "afd", p);
+        us_msgs.push_back(t.msgs_per_s());
+        us_mb.push_back(t.mb_per_s());
+      });
+    }
+    rows.push_back({"throughput", size, "msgs/s", "1/s", false, median(us_msgs), median(fl_msgs)});
+    rows.push_back({"throughput", size, "MB/s", "MB/s", false, median(us_mb), median(fl_mb)});
   }
-  std::cout << "# tofu_bench_win" << (quick ? " --quick" : "")
+  if (wanted(only, "churn")) {
+    ChurnParams p;
+    p.seconds = quick ? 0.2 : 1.0;
+    p.max_cycles = quick ? 100 : 2000;  // bounded: every cycle leaves a socket in TIME_WAIT
+    std::vector<double> fl, us;
+    for (int r = 0; r < rounds; ++r) {
+      attempt("churn floor", [&] { fl.push_back(raw::churn(Net::tcp, p).per_s()); });
+      attempt("churn tofu-afd", [&] { us.push_back(ours::churn(Net::tcp, "afd", p).per_s()); });
+    }
+    rows.push_back({"churn", p.size, "cycles/s", "1/s", false, median(us), median(fl)});
+  }
+  std::cout << "# tofu_bench_win" << (quick ? " --quick" : "") << " (" << rounds << (rounds == 1 ? " round" : " rounds") << ")"
             << " (Windows build; under Wine compare only with the Wine floor of this run)\n\n"
             << "| scenario | size | transport | backend | metric | unit | better | ours | floor | ours/floor |\n"
             << "|---|---|---|---|---|---|---|---:|---:|---:|\n";

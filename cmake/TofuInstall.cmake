@@ -77,14 +77,15 @@ configure_file("${CMAKE_CURRENT_LIST_DIR}/tofu.pc.in" "${PROJECT_BINARY_DIR}/tof
 install(FILES "${PROJECT_BINARY_DIR}/tofu.pc" DESTINATION "${_tofu_pc_dir}" COMPONENT tofu_development)
 
 # Programs, when this build has them, go to libexec/tofu/ (their names, e.g. stage0_wakeup or
-# echo_server, are too generic for bin/): the POC stage binaries (Windows builds only) in poc/, the
-# benchmarks and the examples next to it.
+# echo_server, are too generic for bin/): the POC stage binaries and their runner tofu_stages
+# (Windows builds only) in poc/, the benchmarks and the examples next to it.
 if(TOFU_BUILD_POC AND EXISTS "${PROJECT_SOURCE_DIR}/poc/CMakeLists.txt")
   get_property(_tofu_poc_targets DIRECTORY "${PROJECT_SOURCE_DIR}/poc" PROPERTY BUILDSYSTEM_TARGETS)
   set(_tofu_stage_programs)
   foreach(_t IN LISTS _tofu_poc_targets)
     get_target_property(_type ${_t} TYPE)
-    if(_type STREQUAL "EXECUTABLE" AND _t MATCHES "^stage")
+    # The stage binaries and tofu_stages, which runs whatever stage binaries sit next to it.
+    if(_type STREQUAL "EXECUTABLE" AND (_t MATCHES "^stage" OR _t STREQUAL "tofu_stages"))
       list(APPEND _tofu_stage_programs ${_t})
     endif()
   endforeach()

@@ -24,7 +24,8 @@ build linux-release
 
 failed=0
 step "Phase I stages under Wine ($(wine --version 2>/dev/null))"
-bash poc/run_stages.sh build/windows reports || failed=1
+# tofu_stages runs every stage binary next to it and writes reports/SUMMARY.md (docs/stages.md).
+build/windows/wine-run.sh build/windows/poc/tofu_stages.exe --report-dir reports >/dev/null || failed=1
 
 step "demo: echo over TCP and UDS on Linux (examples/echo_server + examples/echo_client)"
 bin=build/linux-release/examples

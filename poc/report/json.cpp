@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <type_traits>
 
 namespace poc {
 
@@ -32,40 +33,6 @@ Json& Json::push(Json value) {
   return *this;
 }
 
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += ch;  // UTF-8 passes through unchanged
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::string format_number(double d) {
   if (!std::isfinite(d)) return "null";
   char buf[64];
@@ -77,44 +44,30 @@ std::string format_number(double d) {
   return s;
 }
 
-namespace {
-std::string pad(int level) { return std::string(static_cast<std::size_t>(level) * 2, ' '); }
-}  // namespace
-
-std::string Json::dump(int level) const {
+nlohmann::ordered_json Json::to_nlohmann() const {
   return std::visit(
-      [level](const auto& v) -> std::string {
+      [](const auto& v) -> nlohmann::ordered_json {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::nullptr_t>) {
-          return "null";
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return v ? "true" : "false";
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          return std::to_string(v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          return format_number(v);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return json_quote(v);
+        if constexpr (std::is_same_v<T, double>) {
+          // The precision the Markdown shows (format_number); NaN and infinities become null.
+          if (!std::isfinite(v)) return nullptr;
+          return std::round(v * 1000.0) / 1000.0;
         } else if constexpr (std::is_same_v<T, Array>) {
-          if (v.empty()) return "[]";
-          std::string out = "[\n";
-          for (std::size_t i = 0; i < v.size(); ++i) {
-            out += pad(level + 1) + v[i].dump(level + 1);
-            out += i + 1 < v.size() ? ",\n" : "\n";
-          }
-          return out + pad(level) + "]";
+          auto out = nlohmann::ordered_json::array();
+          for (const auto& e : v) out.push_back(e.to_nlohmann());
+          return out;
+        } else if constexpr (std::is_same_v<T, Object>) {
+          auto out = nlohmann::ordered_json::object();
+          for (const auto& [k, e] : v) out[k] = e.to_nlohmann();
+          return out;
         } else {
-          if (v.empty()) return "{}";
-          std::string out = "{\n";
-          for (std::size_t i = 0; i < v.size(); ++i) {
-            out += pad(level + 1) + json_quote(v[i].first) + ": " + v[i].second.dump(level + 1);
-            out += i + 1 < v.size() ? ",\n" : "\n";
-          }
-          return out + pad(level) + "}";
+          return v;  // null, bool, integer, string
         }
       },
       v_);
 }
+
+std::string Json::dump() const { return to_nlohmann().dump(2); }
 
 std::string Json::text() const {
   return std::visit(

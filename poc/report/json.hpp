@@ -1,6 +1,7 @@
 #pragma once
-// A JSON value, just enough for stage reports: null, bool, integer, number, string, array and
-// object. Objects keep insertion order so a report reads in the order the stage wrote it.
+// A JSON value as the stage binaries build their reports: null, bool, integer, number, string,
+// array and object. Objects keep insertion order so a report reads in the order the stage wrote
+// it. Written out by nlohmann-json (ordered_json); text() is the one-line form the Markdown uses.
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace poc {
 
@@ -43,8 +46,9 @@ class Json {
   // Object member by key, or nullptr.
   [[nodiscard]] const Json* find(const std::string& key) const;
 
-  // Pretty JSON; nested values indented by `indent` spaces per level, starting at `level`.
-  [[nodiscard]] std::string dump(int level = 0) const;
+  // Pretty JSON (2-space indentation), numbers rounded to 3 decimals like format_number.
+  [[nodiscard]] std::string dump() const;
+  [[nodiscard]] nlohmann::ordered_json to_nlohmann() const;
   // A one-line human form for Markdown tables: "a: 1, b: 2", "x, y", plain scalars.
   [[nodiscard]] std::string text() const;
 
@@ -52,8 +56,6 @@ class Json {
   std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object> v_{nullptr};
 };
 
-// A JSON string literal with every character that needs it escaped.
-std::string json_quote(const std::string& s);
 // A number as reports print it: up to 3 decimals, trailing zeros removed.
 std::string format_number(double d);
 

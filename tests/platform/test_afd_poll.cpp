@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "platform/windows/afd_device.hpp"
 #include "platform/windows/afd_poll.hpp"
 #include "support/host.hpp"
 #include "support/skip.hpp"
@@ -167,4 +168,74 @@ TEST_CASE("a poll for ACCEPT on an AF_UNIX listener completes when a client conn
   REQUIRE(AfdPollOp::from(out[0]) == &op);
   CHECK((op.complete().events & afd::kAccept) != 0);
   ::DeleteFileA(path.c_str());
+}
+
+// Row 3 of ../shared/reviews/afd-backend-vs-wepoll-mio.md: with METHOD_BUFFERED only
+// IoStatus.Information bytes come back, so a poll that reports no handle still holds the mask it
+// asked for. A zero timeout provokes exactly that (Wine 8: STATUS_SUCCESS, NumberOfHandles 0).
+TEST_CASE("a poll that reports no handle reports no events", "[platform][afd]") {
+  unsigned short port_no = 0;
+  auto listener = listen_loopback(&port_no);
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  auto device = AfdDevice::open(port.value(), 5);
+  REQUIRE(device.ok());
+  auto base = base_handle(listener.get());
+  REQUIRE(base.ok());
+  AfdPollOp op;
+  // Nothing to accept and no error: nothing is true, and the poll may not wait.
+  REQUIRE(op.submit(device->handle(), base.value(), afd::kAccept | afd::events_for(Interest{}), 0).ok());
+  std::array<Completion, 4> out{};
+  REQUIRE(dequeue(port.value(), out, 5000) == 1);
+  REQUIRE(AfdPollOp::from(out[0]) == &op);
+  const auto outcome = op.complete();
+  INFO("status " << std::hex << outcome.status << " events " << afd::events_to_string(outcome.events));
+  CHECK(outcome.events == 0);
+}
+
+TEST_CASE("a poll issued on an AFD helper completes for the socket it names, and cancels through the helper",
+          "[platform][afd]") {
+  unsigned short port_no = 0;
+  auto listener = listen_loopback(&port_no);
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  auto device = AfdDevice::open(port.value(), 9);
+  REQUIRE(device.ok());
+  auto base = base_handle(listener.get());
+  REQUIRE(base.ok());
+  AfdPollOp op;
+  REQUIRE(op.submit(device->handle(), base.value(), afd::kAccept).ok());
+  std::array<Completion, 4> out{};
+  CHECK(dequeue(port.value(), out, 50) == 0);
+  REQUIRE(op.cancel().ok());
+  REQUIRE(dequeue(port.value(), out, 5000) == 1);
+  CHECK(out[0].key == 9);
+  CHECK(op.complete().cancelled());
+  REQUIRE(op.submit(device->handle(), base.value(), afd::kAccept).ok());
+  auto client = connect_loopback(port_no);
+  REQUIRE(dequeue(port.value(), out, 5000) == 1);
+  REQUIRE(AfdPollOp::from(out[0]) == &op);
+  CHECK((op.complete().events & afd::kAccept) != 0);
+  // The listener was never bound to the port: it can still be bound elsewhere.
+  auto other = IoCompletionPort::create();
+  REQUIRE(other.ok());
+  CHECK(other->associate(reinterpret_cast<HANDLE>(base.value()), kAfdKey).ok());
+}
+
+// Row 8: nobody waits on the helper handle itself, so its completions must not signal it.
+TEST_CASE("an AFD helper does not signal its handle on completion", "[platform][afd]") {
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  auto device = AfdDevice::open(port.value(), 9);
+  REQUIRE(device.ok());
+  using QueryInformationFile = LONG(NTAPI*)(HANDLE, IoStatusBlock*, void*, ULONG, ULONG);
+  const auto query = reinterpret_cast<QueryInformationFile>(
+      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleA("ntdll.dll"), "NtQueryInformationFile")));
+  REQUIRE(query != nullptr);
+  constexpr ULONG kFileIoCompletionNotificationInformation = 41;
+  ULONG flags = 0;
+  IoStatusBlock iosb{};
+  REQUIRE(query(device->handle(), &iosb, &flags, sizeof flags, kFileIoCompletionNotificationInformation) == 0);
+  CHECK((flags & FILE_SKIP_SET_EVENT_ON_HANDLE) != 0);
+  CHECK((flags & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS) == 0);  // D-13: one packet per submit
 }

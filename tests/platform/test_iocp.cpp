@@ -2,6 +2,7 @@
 
 #include <array>
 #include <thread>
+#include <vector>
 
 #include "platform/windows/iocp.hpp"
 
@@ -61,4 +62,19 @@ TEST_CASE("a wake-up posted from another thread unblocks an infinite wait", "[pl
   REQUIRE(n.ok());
   REQUIRE(n.value() == 1);
   CHECK(out[0].key == 7);
+}
+
+// Row 10 of ../shared/reviews/afd-backend-vs-wepoll-mio.md: spec §6.2 says 256 per wait.
+TEST_CASE("one dequeue returns up to 256 completions", "[platform][iocp]") {
+  auto port = IoCompletionPort::create();
+  REQUIRE(port.ok());
+  for (ULONG_PTR k = 1; k <= 300; ++k) REQUIRE(port->post(k).ok());
+  std::vector<Completion> out(300);
+  auto n = port->dequeue(out, 5000);
+  REQUIRE(n.ok());
+  CHECK(n.value() == IoCompletionPort::kMaxBatch);
+  CHECK(IoCompletionPort::kMaxBatch == 256);
+  auto rest = port->dequeue(out, 5000);
+  REQUIRE(rest.ok());
+  CHECK(rest.value() == 300 - 256);
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "tofu/export.hpp"
 #include "tofu/message.hpp"
 #include "tofu/status.hpp"
 
@@ -82,26 +83,26 @@ struct AddressResult {
 /// 1..255 characters from [A-Za-z0-9._:%-] (optionally one pair of enclosing brackets around an
 /// IPv6 literal), empty only for listen; port != 0 unless listen. UDS: path of 1..kUdsPathMax bytes
 /// without '|', NUL, CR, LF and without leading/trailing space or tab.
-bool is_valid(const Address& a, AddressRole role) noexcept;
+TOFU_API bool is_valid(const Address& a, AddressRole role) noexcept;
 
 /// The header value: "tcp|<host>|<port>" (IPv6 without brackets) or "uds|<path>".
-std::string to_string(const Address& a);
+TOFU_API std::string to_string(const Address& a);
 
 /// Parses a header value. Exactly 2 '|'-separated parts for uds, exactly 3 for tcp (a 4th part is
 /// an error, not the original's out-of-bounds write); the transport name is case-sensitive; the
 /// port is 1..5 decimal digits <= 65535. Failure: Status::invalid_address.
-AddressResult parse_address(std::string_view value, AddressRole role);
+TOFU_API AddressResult parse_address(std::string_view value, AddressRole role);
 
 /// The address a HelloRequest (first `~connect_to` header) or WelcomeRequest (first `~listen_on`
 /// header) asks for. invalid_address for another opcode, a missing header or a bad value.
-AddressResult address_of(const Message& m);
+TOFU_API AddressResult address_of(const Message& m);
 
 /// Turn m into a HelloRequest / WelcomeRequest for `a`, like the original's Address.format: the
 /// binary header becomes make_header(op) (channel 0, message id 0), existing `~connect_to` and
 /// `~listen_on` headers are replaced by the one for `a`, other text headers and the body stay.
 /// wrong_address (m unchanged) if `a` is not valid for the role.
-Status prepare_hello(Message& m, const Address& a);
+TOFU_API Status prepare_hello(Message& m, const Address& a);
 /// As prepare_hello(), for a WelcomeRequest (`~listen_on`, listen rules).
-Status prepare_welcome(Message& m, const Address& a);
+TOFU_API Status prepare_welcome(Message& m, const Address& a);
 
 }  // namespace tofu

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "tofu/export.hpp"
 #include "tofu/message.hpp"
 #include "tofu/status.hpp"
 
@@ -23,7 +24,7 @@ struct ConstBuffer {
 /// body sizes (not the header's thl/bl fields), so a frame is always self-consistent; the message must
 /// satisfy the limits (check_and_prepare does that). Everything else (channel, proto bits, status,
 /// message id) is taken from m.header as is. The message must stay alive and unchanged until done().
-class FrameEncoder {
+class TOFU_API FrameEncoder {
  public:
   /// Begins writing `m` (the previous frame, if any, is forgotten).
   void start(const Message& m) noexcept;
@@ -49,7 +50,7 @@ class FrameEncoder {
 };
 
 /// Appends the frame of m to out (for tests and tools).
-void encode_to(const Message& m, std::vector<std::byte>& out);
+TOFU_API void encode_to(const Message& m, std::vector<std::byte>& out);
 
 /// Largest text-header and body lengths a FrameDecoder accepts (the wire maximum by default).
 struct DecodeLimits {
@@ -88,7 +89,7 @@ struct DecodeStep {
 /// header, after which frame_remaining() tells how many bytes of the frame are still to come and
 /// the next feed() writes the frame (header included) into the target it is given. The engine uses
 /// this to take a pool message only for a frame it already holds whole (spec section 9.3).
-class FrameDecoder {
+class TOFU_API FrameDecoder {
  public:
   /// A decoder waiting for the first byte of a frame.
   explicit FrameDecoder(DecodeLimits limits = {}) noexcept : limits_(limits) {}

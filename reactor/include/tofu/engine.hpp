@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "tofu/export.hpp"
 #include "tofu/message.hpp"
 #include "tofu/pool.hpp"
 #include "tofu/status.hpp"
@@ -36,11 +37,11 @@ enum class Backend : std::uint8_t {
 };
 
 /// "poll", "epoll", "afd" or "best".
-const char* to_string(Backend b) noexcept;
+TOFU_API const char* to_string(Backend b) noexcept;
 /// Parses a backend name as printed by to_string; returns false for an unknown name.
-bool parse_backend(std::string_view name, Backend& out) noexcept;
+TOFU_API bool parse_backend(std::string_view name, Backend& out) noexcept;
 /// True when this build and host can run `b` (best is always available).
-bool backend_available(Backend b) noexcept;
+TOFU_API bool backend_available(Backend b) noexcept;
 
 /// What one channel may make the engine hold, and for how long (spec section 9). Every peer is
 /// treated as hostile: these bounds keep one channel from freezing the others.
@@ -104,7 +105,7 @@ enum class ReceiveEnd : std::uint8_t {
 
 /// The engine: owns the reactor thread, every socket and the message pool. Create it with
 /// create(); destroy it (or call shutdown()) to close everything.
-class Engine {
+class TOFU_API Engine {
  public:
   /// Starts the reactor thread. On failure returns nullptr and, when `error` is given, a
   /// description of what failed (e.g. "backend epoll: epoll_create1: ... (errno 24)").
@@ -146,7 +147,7 @@ class Engine {
 
 /// A set of channels (listeners, connections) with one receive queue. Messages are posted
 /// through the group and every message for its channels comes back through wait_receive().
-class ChannelGroup {
+class TOFU_API ChannelGroup {
  public:
   /// Closes the group's channels (as destroy() does) if the application did not.
   ~ChannelGroup();

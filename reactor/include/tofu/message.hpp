@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tofu/export.hpp"
 #include "tofu/status.hpp"
 
 namespace tofu {
@@ -35,7 +36,7 @@ enum class Origin : std::uint8_t {
 };
 
 /// "application" or "engine".
-std::string_view to_string(Origin o) noexcept;
+TOFU_API std::string_view to_string(Origin o) noexcept;
 
 /// The decoded binary header. On the wire (big-endian):
 ///   [0..1] channel_number  [2] proto  [3] status  [4..11] message_id  [12..13] thl  [14..15] bl
@@ -82,9 +83,9 @@ constexpr BinaryHeader make_header(OpCode op) noexcept {
 
 /// Header <-> its 16 wire bytes. decode keeps every bit (a raw opcode 10..15 included) and maps the
 /// status byte with status_from_raw (>= kStatusCount -> unknown_error).
-void encode_header(const BinaryHeader& h, std::span<std::byte, kBinaryHeaderSize> out) noexcept;
+TOFU_API void encode_header(const BinaryHeader& h, std::span<std::byte, kBinaryHeaderSize> out) noexcept;
 /// The header in 16 wire bytes (see encode_header()).
-BinaryHeader decode_header(std::span<const std::byte, kBinaryHeaderSize> in) noexcept;
+TOFU_API BinaryHeader decode_header(std::span<const std::byte, kBinaryHeaderSize> in) noexcept;
 
 /// One text header as read by the original's TextHeaderIterator: name = bytes before the first ':',
 /// value = the rest trimmed of spaces and tabs. Views point into the TextHeaders buffer.
@@ -97,14 +98,14 @@ struct TextHeader {
 /// line (CRLF-terminated, or the unterminated tail) that has no ':' or whose name (the bytes before
 /// the first ':') is empty. Empty lines are allowed (skipped by readers). Returns success or
 /// Status::invalid_message.
-Status check_text_headers(std::string_view raw) noexcept;
+TOFU_API Status check_text_headers(std::string_view raw) noexcept;
 
 /// Text headers stored as their raw wire bytes, so encoding is a straight copy.
-class TextHeaders {
+class TOFU_API TextHeaders {
  public:
   /// Iterates with the original reader's rules: lines split at CRLF, empty lines skipped, a last line
   /// without CRLF accepted, a line with an empty name ends the iteration.
-  class Iterator {
+  class TOFU_API Iterator {
    public:
     /// Iterator traits (an input iterator over TextHeader).
     using value_type = TextHeader;
@@ -178,7 +179,7 @@ class TextHeaders {
 
 /// One message: binary header, text headers and body. Usually owned through a MessagePtr
 /// from a Pool (Engine::get()), which returns it to the pool when destroyed.
-class Message {
+class TOFU_API Message {
  public:
   BinaryHeader header;  ///< opcode, channel, message id, status, flags
   TextHeaders text_headers;  ///< "name:value" lines, e.g. `~connect_to`
@@ -222,7 +223,7 @@ class Message {
 };
 
 /// The next id from the process-global counter (starts at 1; thread-safe).
-MessageId next_message_id() noexcept;
+TOFU_API MessageId next_message_id() noexcept;
 
 /// The original's Message.check_and_prepare, done by post() before a message is queued. In order:
 ///   opcode 0..9 (invalid_op_code); origin := application, status := success; the reserved
@@ -232,6 +233,6 @@ MessageId next_message_id() noexcept;
 ///   HelloRequest/WelcomeRequest without text headers (wrong_address); body > 65535
 ///   (invalid_body_len), bl := size; message_id 0 := next_message_id().
 /// The engine additionally checks that a non-zero channel exists and belongs to the group.
-Status check_and_prepare(Message& m) noexcept;
+TOFU_API Status check_and_prepare(Message& m) noexcept;
 
 }  // namespace tofu

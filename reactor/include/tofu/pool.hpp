@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "tofu/export.hpp"
 #include "tofu/message.hpp"
 
 namespace tofu {
@@ -35,7 +36,7 @@ struct PoolStats {
 class Pool;
 
 /// Deleter of MessagePtr: hands the message back to its pool, or frees it when the pool is gone.
-class Recycler {
+class TOFU_API Recycler {
  public:
   /// A deleter that frees (no pool).
   Recycler() noexcept = default;
@@ -53,7 +54,7 @@ using MessagePtr = std::unique_ptr<Message, Recycler>;
 
 /// A bounded, thread-safe pool of messages (see the file description). The engine owns one;
 /// the application reaches it through Engine::get().
-class Pool : public std::enable_shared_from_this<Pool> {
+class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   struct Key {};
 
  public:

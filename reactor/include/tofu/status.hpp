@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "tofu/export.hpp"
+
 namespace tofu {
 
 /// The 4-bit opcode of a frame. Values 10..15 do not exist; a received frame carrying one is a
@@ -40,7 +42,7 @@ constexpr bool is_regular(OpCode op) noexcept {
 }
 
 /// The original's name, e.g. "HelloRequest"; "InvalidOpCode" for a value outside 0..9.
-std::string_view to_string(OpCode op) noexcept;
+TOFU_API std::string_view to_string(OpCode op) noexcept;
 
 /// Status of an operation and the status byte of a message delivered by the engine. Values 0..31 are
 /// the original's (AmpeStatus), names included (its misspelling `invelid_mchn_group` too). Values 32..36
@@ -114,6 +116,6 @@ constexpr std::uint8_t to_raw(Status s) noexcept { return static_cast<std::uint8
 constexpr bool ok(Status s) noexcept { return s == Status::success; }
 
 /// The snake_case name, e.g. "invelid_mchn_group"; "unknown_error" for raw values >= kStatusCount.
-std::string_view to_string(Status s) noexcept;
+TOFU_API std::string_view to_string(Status s) noexcept;
 
 }  // namespace tofu

@@ -58,19 +58,25 @@ AfdPollOp::~AfdPollOp() {
 
 SysStatus AfdPollOp::submit(SOCKET base, std::uint32_t afd_events) {
   // ApcContext must be non-null or the I/O manager queues nothing to the port.
-  return issue(base, afd_events, nullptr, this);
+  return issue(reinterpret_cast<HANDLE>(base), base, afd_events, kNoTimeout, nullptr, this);
+}
+
+SysStatus AfdPollOp::submit(HANDLE device, SOCKET base, std::uint32_t afd_events, std::int64_t timeout) {
+  return issue(device, base, afd_events, timeout, nullptr, this);
 }
 
 SysStatus AfdPollOp::submit_with_event(SOCKET base, std::uint32_t afd_events, HANDLE event) {
-  return issue(base, afd_events, event, nullptr);
+  return issue(reinterpret_cast<HANDLE>(base), base, afd_events, kNoTimeout, event, nullptr);
 }
 
-SysStatus AfdPollOp::issue(SOCKET base, std::uint32_t afd_events, HANDLE event, void* apc_context) {
+SysStatus AfdPollOp::issue(HANDLE device, SOCKET base, std::uint32_t afd_events, std::int64_t timeout,
+                           HANDLE event, void* apc_context) {
   if (pending_) return internal_error("AfdPollOp::submit: a poll is already pending");
   auto api = nt_api();
   if (!api.ok()) return std::move(api).error();
   base_ = base;
-  info_.Timeout.QuadPart = INT64_MAX;  // no timeout: the poll completes on an event or a cancel
+  device_ = device;
+  info_.Timeout.QuadPart = timeout;  // kNoTimeout: the poll completes on an event or a cancel
   info_.NumberOfHandles = 1;
   info_.Exclusive = 0;
   info_.Handles[0].Handle = reinterpret_cast<HANDLE>(base);
@@ -79,11 +85,12 @@ SysStatus AfdPollOp::issue(SOCKET base, std::uint32_t afd_events, HANDLE event, 
   iosb_.Status = static_cast<NTSTATUS_T>(kStatusPending);
   iosb_.Information = 0;
   // METHOD_BUFFERED: the same AFD_POLL_INFO is input and output (separate buffers never get a result).
-  const NTSTATUS_T st = api.value()->NtDeviceIoControlFile(
-      reinterpret_cast<HANDLE>(base), event, nullptr, apc_context, &iosb_, afd::kIoctlPoll, &info_,
-      sizeof info_, &info_, sizeof info_);
-  // PENDING, or success/warning completed at once: either way a completion (or the event) follows.
-  if (as_u32(st) == kStatusPending || st >= 0) {
+  const NTSTATUS_T st = api.value()->NtDeviceIoControlFile(device, event, nullptr, apc_context, &iosb_,
+                                                           afd::kIoctlPoll, &info_, sizeof info_, &info_,
+                                                           sizeof info_);
+  // Pending, success, informational or warning: the I/O manager completes the request, so exactly
+  // one completion (or the event) follows. Only an error status returned at once means "no packet".
+  if (!nt_error(st)) {
     pending_ = true;
     return {};
   }
@@ -95,7 +102,7 @@ SysStatus AfdPollOp::cancel() {
   auto api = nt_api();
   if (!api.ok()) return std::move(api).error();
   IoStatusBlock cancel_iosb{};
-  const NTSTATUS_T st = api.value()->NtCancelIoFileEx(reinterpret_cast<HANDLE>(base_), &iosb_, &cancel_iosb);
+  const NTSTATUS_T st = api.value()->NtCancelIoFileEx(device_, &iosb_, &cancel_iosb);
   // NOT_FOUND: the poll already completed and its completion is queued; nothing to cancel.
   if (st == 0 || as_u32(st) == kStatusNotFound) return {};
   return ntstatus_error(as_u32(st), "NtCancelIoFileEx(AFD_POLL)");
@@ -105,7 +112,10 @@ AfdPollOp::Outcome AfdPollOp::complete() noexcept {
   pending_ = false;
   Outcome out;
   out.status = as_u32(iosb_.Status);
-  out.events = out.status == kStatusSuccess ? info_.Handles[0].Events : 0;
+  // Only IoStatus.Information bytes were copied back: a success that reports no handle (a timeout,
+  // or AFD having nothing to say) leaves Handles[0].Events holding the mask that was ASKED for.
+  const bool reported = out.status == kStatusSuccess && info_.NumberOfHandles >= 1;
+  out.events = reported ? info_.Handles[0].Events : 0;
   return out;
 }
 

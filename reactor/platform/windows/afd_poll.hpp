@@ -1,5 +1,7 @@
 #pragma once
-// IOCTL_AFD_POLL on a socket's base handle: readiness notification for the Windows reactor.
+// IOCTL_AFD_POLL: readiness notification for the Windows reactor. A poll is issued either on the
+// socket's own base handle (the stage binaries: that handle is bound to the port) or on an AFD
+// helper handle that names the socket in its AFD_POLL_INFO (the reactor's poller, D-60).
 //
 // One AfdPollOp is the pinned state of ONE outstanding poll: the kernel writes into its
 // IO_STATUS_BLOCK and AFD_POLL_INFO until the poll completes, so the object can neither be copied
@@ -67,14 +69,20 @@ class AfdPollOp {
   AfdPollOp& operator=(AfdPollOp&&) = delete;
   ~AfdPollOp();  // a pending op here is a use-after-free in the making: it aborts
 
+  static constexpr std::int64_t kNoTimeout = INT64_MAX;
+
   // Issue one poll for `afd_events` on `base` (a base socket handle already associated with an
   // IoCompletionPort). Its completion carries ApcContext == this. At most one poll at a time.
   SysStatus submit(SOCKET base, std::uint32_t afd_events);
+  // The same, issued on `device` (an AFD helper handle bound to the port, see afd_device.hpp) for
+  // the socket `base`, which need not be bound to any port. `timeout` in 100 ns units (negative =
+  // relative); a poll that times out reports no events.
+  SysStatus submit(HANDLE device, SOCKET base, std::uint32_t afd_events, std::int64_t timeout = kNoTimeout);
   // The same, completing by signalling `event` instead of an IOCP (the socket must NOT be
   // associated with a port). Wait on the event, then call complete().
   SysStatus submit_with_event(SOCKET base, std::uint32_t afd_events, HANDLE event);
-  // Ask the kernel to cancel the pending poll. The completion still arrives exactly once: with
-  // STATUS_CANCELLED, or with the result it had already produced.
+  // Ask the kernel to cancel the pending poll (through the handle it was issued on). The completion
+  // still arrives exactly once: with STATUS_CANCELLED, or with the result it had already produced.
   SysStatus cancel();
   // Call exactly once per submit, when its completion is dequeued (or its event fired).
   Outcome complete() noexcept;
@@ -88,11 +96,13 @@ class AfdPollOp {
   static AfdPollOp* from(const Completion& c) noexcept { return static_cast<AfdPollOp*>(c.apc_context); }
 
  private:
-  SysStatus issue(SOCKET base, std::uint32_t afd_events, HANDLE event, void* apc_context);
+  SysStatus issue(HANDLE device, SOCKET base, std::uint32_t afd_events, std::int64_t timeout, HANDLE event,
+                  void* apc_context);
 
   IoStatusBlock iosb_{};
   afd::PollInfo info_{};
   SOCKET base_ = INVALID_SOCKET;
+  HANDLE device_ = nullptr;  // the handle the poll was issued on: cancels must name it
   bool pending_ = false;
   void* owner_ = nullptr;
 };

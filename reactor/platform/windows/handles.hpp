@@ -1,7 +1,10 @@
 #pragma once
-// The open handles of this process, found by probing: GetProcessHandleCount answers 0 under
-// Wine 8 whatever is open (D-22), so leak checks (stage binaries, parity suite) count handle
-// values 4, 8, ... kHandleProbeLimit that GetHandleInformation accepts, typed with NtQueryObject.
+// The open handles of this process, for leak checks (stage binaries, parity suite). Windows 8+
+// lists them with NtQueryInformationProcess(ProcessHandleInformation); where that is missing
+// (Wine 8, whose GetProcessHandleCount also answers 0 whatever is open: D-22) the handle values
+// 4, 8, ... kHandleProbeLimit are probed with GetHandleInformation. Either way each is typed with
+// NtQueryObject. Probing touches values that are not handles, which a process running under strict
+// handle checking must not do: it is only the fallback (D-65).
 #include <cstdint>
 #include <string>
 #include <utility>

@@ -50,7 +50,7 @@ SysStatus IoCompletionPort::post(ULONG_PTR key, void* apc_context, std::uint32_t
 }
 
 Result<std::size_t> IoCompletionPort::dequeue(std::span<Completion> out, int timeout_ms) {
-  FileCompletionInformation raw[64];
+  FileCompletionInformation raw[kMaxBatch];  // 8 KiB on the reactor's stack
   const ULONG cap = static_cast<ULONG>(std::min<std::size_t>(out.size(), std::size(raw)));
   if (cap == 0) return std::size_t{0};
   LARGE_INTEGER timeout;

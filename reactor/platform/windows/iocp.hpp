@@ -32,7 +32,9 @@ class IoCompletionPort {
   // Queue a completion without any I/O: the cross-thread wake-up. Thread-safe.
   SysStatus post(ULONG_PTR key, void* apc_context = nullptr, std::uint32_t status = 0,
               ULONG_PTR information = 0);
-  // Dequeue up to out.size() completions, waiting at most timeout_ms (-1 = forever).
+  // Most completions one dequeue() returns (spec-v6.1 §6.2: 256 per poller wait).
+  static constexpr std::size_t kMaxBatch = 256;
+  // Dequeue up to min(out.size(), kMaxBatch) completions, waiting at most timeout_ms (-1 = forever).
   // Returns 0 on timeout.
   Result<std::size_t> dequeue(std::span<Completion> out, int timeout_ms);
 

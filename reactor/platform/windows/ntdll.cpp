@@ -33,11 +33,12 @@ Loaded load() {
                   resolve(ntdll, "NtRemoveIoCompletionEx", a.NtRemoveIoCompletionEx) &&
                   resolve(ntdll, "NtDeviceIoControlFile", a.NtDeviceIoControlFile) &&
                   resolve(ntdll, "NtCancelIoFileEx", a.NtCancelIoFileEx) &&
+                  resolve(ntdll, "NtCreateFile", a.NtCreateFile) &&
                   resolve(ntdll, "RtlNtStatusToDosError", a.RtlNtStatusToDosError);
   if (!ok) {
     // Name the first one that failed so the user knows which Windows feature is missing.
     const char* names[] = {"NtCreateIoCompletion", "NtSetIoCompletion", "NtRemoveIoCompletionEx",
-                           "NtDeviceIoControlFile", "NtCancelIoFileEx", "RtlNtStatusToDosError"};
+                           "NtDeviceIoControlFile", "NtCancelIoFileEx", "NtCreateFile", "RtlNtStatusToDosError"};
     for (const char* n : names) {
       if (GetProcAddress(ntdll, n) == nullptr) {
         out.missing = n;
@@ -47,6 +48,7 @@ Loaded load() {
   }
   resolve(ntdll, "wine_get_version", a.wine_get_version);  // optional
   resolve(ntdll, "NtQueryObject", a.NtQueryObject);        // optional (diagnostics)
+  resolve(ntdll, "NtQueryInformationProcess", a.NtQueryInformationProcess);  // optional (diagnostics)
   return out;
 }
 

@@ -24,6 +24,9 @@ inline constexpr std::uint32_t kStatusNotFound = 0xC0000225u;
 inline constexpr std::uint32_t kStatusInvalidHandle = 0xC0000008u;
 
 inline std::uint32_t as_u32(NTSTATUS_T s) noexcept { return static_cast<std::uint32_t>(s); }
+// NT_ERROR: severity bits 11. Success, informational and warning statuses are not errors: the I/O
+// manager still completes the request (writes the IOSB, queues the completion packet).
+inline bool nt_error(NTSTATUS_T s) noexcept { return (as_u32(s) >> 30) == 3; }
 
 struct IoStatusBlock {
   union {
@@ -43,6 +46,24 @@ struct FileCompletionInformation {
 static_assert(sizeof(FileCompletionInformation) == 32);
 static_assert(offsetof(FileCompletionInformation, IoStatus) == 16);
 
+// UNICODE_STRING and OBJECT_ATTRIBUTES, for NtCreateFile (x64 layouts).
+struct NtUnicodeString {
+  USHORT Length;  // bytes, without a terminator
+  USHORT MaximumLength;
+  const wchar_t* Buffer;
+};
+static_assert(sizeof(NtUnicodeString) == 16);
+
+struct NtObjectAttributes {
+  ULONG Length;
+  HANDLE RootDirectory;
+  NtUnicodeString* ObjectName;
+  ULONG Attributes;
+  void* SecurityDescriptor;
+  void* SecurityQualityOfService;
+};
+static_assert(sizeof(NtObjectAttributes) == 48);
+
 using IoApcRoutine = void(NTAPI*)(void* ApcContext, IoStatusBlock* IoStatusBlock, ULONG Reserved);
 
 struct NtApi {
@@ -56,10 +77,17 @@ struct NtApi {
                                             void* apc_context, IoStatusBlock* iosb, ULONG code,
                                             void* in, ULONG in_len, void* out, ULONG out_len);
   NTSTATUS_T(NTAPI* NtCancelIoFileEx)(HANDLE file, IoStatusBlock* request, IoStatusBlock* iosb);
+  NTSTATUS_T(NTAPI* NtCreateFile)(HANDLE* file, ACCESS_MASK access, NtObjectAttributes* attributes,
+                                   IoStatusBlock* iosb, LARGE_INTEGER* allocation_size, ULONG file_attributes,
+                                   ULONG share_access, ULONG create_disposition, ULONG create_options,
+                                   void* ea_buffer, ULONG ea_length);
   ULONG(NTAPI* RtlNtStatusToDosError)(NTSTATUS_T status);
   const char*(__cdecl* wine_get_version)();  // optional: only Wine exports it
   // Optional, diagnostics only (object_type_name): NtQueryObject(handle, class, buffer, len, &ret).
   NTSTATUS_T(NTAPI* NtQueryObject)(HANDLE handle, ULONG info_class, void* info, ULONG len, ULONG* ret_len);
+  // Optional, diagnostics only (handles.cpp): the handle table of a process, Windows 8+; Wine 8 lacks it.
+  NTSTATUS_T(NTAPI* NtQueryInformationProcess)(HANDLE process, ULONG info_class, void* info, ULONG len,
+                                                ULONG* ret_len);
 };
 
 // Resolves every required export on first use (thread-safe). The error names the missing export.

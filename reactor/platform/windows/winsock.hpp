@@ -14,8 +14,10 @@ namespace tofu::platform::win {
 SysStatus ensure_winsock();
 
 // The base provider handle of a socket: the handle AFD_POLL and the IOCP must see. Layered service
-// providers wrap sockets; SIO_BASE_HANDLE unwraps them, and where an LSP refuses that ioctl,
-// SIO_BSP_HANDLE_POLL is the documented alternative (decision-log D-10).
+// providers wrap sockets; SIO_BASE_HANDLE unwraps them. Where an LSP refuses that ioctl, the
+// provider handle one layer down (SIO_BSP_HANDLE_POLL, _SELECT, then SIO_BSP_HANDLE, accepted
+// only when it differs from the socket) is asked again, layer by layer; WSAENOTSOCK stops at once
+// (decision-log D-10, D-64).
 Result<SOCKET> base_handle(SOCKET s);
 
 // Sets FIONBIO.
