@@ -28,7 +28,7 @@ void EngineImpl::on_accept(Channel& listener) {
     if (r.state == platform::IoState::would_block) return;
     if (r.state == platform::IoState::failed) {
       // EMFILE and friends: the listener stays; the connection waits in the backlog.
-      log_.warn("listener ", listener.number, ": ", r.error.message());
+      log_.unexpected(detail::LogLevel::warn, r.error, "listener ", listener.number, ": ");
       return;
     }
     std::shared_ptr<detail::ChannelShared> shared;

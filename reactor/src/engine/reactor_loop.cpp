@@ -43,7 +43,7 @@ void EngineImpl::loop() {
     now_ = detail::Clock::now();
     if (fault_hook_) fault_hook_("wait");
     if (!waited.ok()) {
-      log_.error(waited.error().message());
+      log_.unexpected(detail::LogLevel::error, waited.error());
       throw std::runtime_error(waited.error().message());
     }
     if (waited.value().woken) {
@@ -232,7 +232,7 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   Channel* raw = ch.get();
   channels_[n] = std::move(ch);
   if (auto st = poller_->add(s, raw->wanted(), raw->key); !st.ok()) {
-    log_.warn("channel ", n, ": ", st.error().message());
+    log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", n, ": ");
     close_channel(*raw, Status::processing_failed);
     return raw;
   }
@@ -368,7 +368,7 @@ void EngineImpl::sync_interest(Channel& ch) {
   const platform::Interest want = ch.wanted();
   if (want == ch.registered) return;
   if (auto st = poller_->modify(ch.sock, want, ch.key); !st.ok()) {
-    log_.warn("channel ", ch.number, ": ", st.error().message());
+    log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", ch.number, ": ");
     close_channel(ch, Status::processing_failed);
     return;
   }
@@ -399,7 +399,7 @@ void EngineImpl::pause_reading(Channel& ch) {
 // Stops watching and closes the socket; the Channel stays (draining or about to be reaped).
 void EngineImpl::release_socket(Channel& ch) {
   if (ch.in_poller) {
-    if (auto st = poller_->remove(ch.sock); !st.ok()) log_.warn("channel ", ch.number, ": ", st.error().message());
+    if (auto st = poller_->remove(ch.sock); !st.ok()) log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", ch.number, ": ");
     ch.in_poller = false;
     ch.registered = {};
   }
