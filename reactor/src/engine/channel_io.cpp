@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/engine_impl.hpp"
+#include "engine/peer_headers.hpp"
 
 namespace tofu {
 
@@ -41,6 +42,7 @@ void EngineImpl::on_accept(Channel& listener) {
     shared->awaiting_hello_response.store(true);  // the application answers its HelloRequest first
     Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, std::move(shared));
     if (ch->closing) continue;
+    ch->peer = platform::uds_peer_credentials(s);  // UDS: told to the app on its HelloRequest (D-72)
     ch->stage = detail::PeerStage::hello_request;
     if (handshake_timeout_.count() > 0) {
       ch->handshake_deadline = now_ + handshake_timeout_;
@@ -229,6 +231,10 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
   const OpCode op = m->header.opcode;
   ++ch.frames_in;
   if (op == OpCode::hello_request) ch.handshake_deadline = {};
+  if (op == OpCode::hello_request && !detail::stamp_peer_headers(m->text_headers, ch.peer)) {
+    close_channel(ch, Status::invalid_headers_len);  // no room to say who the peer is (D-72)
+    return false;
+  }
   ch.group->deliver(std::move(m));
   // A ByeResponse ends the conversation: the peer has sent its last frame.
   if (op == OpCode::bye_response) {

@@ -7,6 +7,7 @@
 
 #include "engine/engine_impl.hpp"
 #include "tofu/address.hpp"
+#include "tofu/uds_access.hpp"
 
 namespace tofu {
 
@@ -267,9 +268,12 @@ void EngineImpl::refuse_open(Command& c, Status reason, const platform::SysError
 void EngineImpl::open_listener(Command& c) {
   Message& m = *c.msg;
   const ChannelNumber n = m.header.channel_number;
+  const auto mode_text = m.text_headers.find(kListenModeHeader);  // UDS socket file mode (D-70)
+  const auto mode = mode_text ? parse_listen_mode(*mode_text) : kDefaultUdsListenMode;
+  if (!mode) return refuse_open(c, Status::listen_failed, platform::internal_error("~listen_mode is not 0..0777 in octal"));
   auto s = platform::open_stream(*c.address);
   if (!s.ok()) return refuse_open(c, Status::listen_failed, s.error());
-  if (auto st = platform::bind_listen(s.value(), *c.address, 1024); !st.ok()) {
+  if (auto st = platform::bind_listen(s.value(), *c.address, 1024, *mode); !st.ok()) {
     platform::close_socket(s.value());
     const bool uds = c.address->kind == platform::AddressKind::uds;
     return refuse_open(c, uds && platform::is_path_not_found(st.error()) ? Status::uds_path_not_found : Status::listen_failed,
