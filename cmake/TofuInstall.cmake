@@ -106,6 +106,11 @@ foreach(_t tofu_perf tofu_stages)
   endif()
 endforeach()
 
+# User documentation (share/doc/tofu): the README and docs/*.md, stages.md among them.
+file(GLOB _tofu_doc_pages "${PROJECT_SOURCE_DIR}/docs/*.md")
+install(FILES "${PROJECT_SOURCE_DIR}/README.md" ${_tofu_doc_pages}
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}" COMPONENT tofu_documentation)
+
 # The `docs` target (Doxygen API reference), when Doxygen is installed: see docs/CMakeLists.txt.
 if(EXISTS "${PROJECT_SOURCE_DIR}/docs/CMakeLists.txt")
   add_subdirectory("${PROJECT_SOURCE_DIR}/docs" "${PROJECT_BINARY_DIR}/docs")
