@@ -36,13 +36,16 @@ pair() {
     sleep 0.1
     waited=$((waited + 1))
   done
-  bound=$(sed -n 's/^tofu_perf: listening on \([^ ]*\) .*/\1/p' "$out-server.out")
+  bound=$(tr -d '\r' <"$out-server.out" | sed -n 's/^tofu_perf: listening on \([^ ]*\) .*/\1/p')
   run "$role-client" "$bound" --backend "$backend" --size "$size" --count "$count" --timeout 60 \
     >"$out-client.out" 2>"$out-client.err"
   client_rc=$?
   [ $client_rc -eq 0 ] || kill "$server" 2>/dev/null
   wait "$server"
   server_rc=$?
+  for f in "$out"-*.out; do  # Windows programs end lines with CRLF
+    tr -d '\r' <"$f" >"$f.txt" && mv "$f.txt" "$f"
+  done
   echo "== $role on $bound (backend $backend)"
   cat "$out-server.out" "$out-client.out"
   cat "$out-server.err" "$out-client.err" >&2
