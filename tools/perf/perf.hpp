@@ -50,9 +50,10 @@ bool start_client(const Options& o, Session& s);
 void finish_client(Session& s);
 
 // The one place tofu_perf waits for the engine: sends `m` (or, when empty, a message taken from the
-// pool, waiting while the pool is exhausted) after `fill` has written it, retrying while post()
-// says the channel's send queue is full. Returns post()'s final status, or pool_empty when no
-// message freed up before `deadline`.
+// pool, waiting while the pool is exhausted: Engine::get(timeout)) after `fill` has written it,
+// waiting while the channel's send queue is full (post with wait_for_room). Returns post()'s
+// status (send_queue_full if no room came before `deadline`), or pool_empty when no message freed
+// up before it.
 tofu::Status send_when_possible(tofu::Engine& engine, tofu::ChannelGroup& group, tofu::MessagePtr m,
                                 const std::function<void(tofu::Message&)>& fill, Clock::time_point deadline,
                                 tofu::PostResult* posted = nullptr);
