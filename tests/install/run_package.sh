@@ -5,13 +5,15 @@
 #        tests/install/consumer against that root only (run_consumer.sh --installed-prefix);
 #   zip: (Windows cross build) cpack the .zip and check what it holds.
 # Exits 77 after "SKIPPED: <reason>" when cpack or dpkg is missing: never a silent pass.
-# Usage: run_package.sh deb|zip --build-dir B --work-dir W --cpack CPACK --cmake CMAKE [--expect PATH]...
+# Usage: run_package.sh deb|zip --build-dir B --work-dir W --cpack CPACK --cmake CMAKE [--require TOOL]...
+#        [--expect PATH]...
 #        [--consumer-args ...rest for run_consumer.sh]
 set -eu
 
 kind=$1
 shift
 expect=""
+require=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build=$2 ;;
@@ -19,6 +21,7 @@ while [ $# -gt 0 ]; do
     --cpack) cpack=$2 ;;
     --cmake) cmake=$2 ;;
     --expect) expect="$expect $2" ;;
+    --require) require="$require $2" ;;
     --consumer-args) shift; break ;;
     *) echo "run_package.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -30,6 +33,9 @@ skip() {
   exit 77
 }
 command -v "$cpack" >/dev/null 2>&1 || skip "cpack ($cpack) is not installed"
+for tool in $require; do
+  command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
+done
 if [ "$kind" = deb ]; then
   command -v dpkg-deb >/dev/null 2>&1 || skip "dpkg-deb is not installed (not a Debian system?)"
   command -v dpkg >/dev/null 2>&1 || skip "dpkg is not installed (not a Debian system?)"
