@@ -175,6 +175,27 @@ TEST_CASE("uds access: a HelloRequest from an accepted UDS connection carries th
 #endif
 }
 
+TEST_CASE("uds access: a UDS HelloRequest with no room left for the credentials closes its channel, unlabelled "
+          "never", "[uds_access]") {
+  require_uds();
+  auto server_engine = make_engine();
+  auto client_engine = make_engine();
+  auto server = make_group(*server_engine);
+  auto client = make_group(*client_engine);
+  const Listener l = open_listener(*server_engine, *server, "uds|" + test::temp_uds_path("creds-full"));
+  MessagePtr hello = make_message(*client_engine, OpCode::hello_request);
+  REQUIRE(ok(hello->text_headers.add(kConnectToHeader, l.address)));
+  // Fill the text headers to 65535 bytes: the engine cannot append ~peer_uid to them.
+  const std::size_t room = 65535 - hello->text_headers.size_bytes() - 4;  // "f:" + CRLF
+  REQUIRE(ok(hello->text_headers.add("f", std::string(room, 'x'))));
+  REQUIRE(hello->text_headers.size_bytes() == 65535);
+  post_ok(*client, hello);
+  MessagePtr seen = receive(*server);
+  INFO(describe(*seen));
+  REQUIRE(seen->header.opcode == OpCode::signal);  // the HelloRequest itself never arrives
+  check_closed_signal(*seen, seen->header.channel_number, {Status::invalid_headers_len});
+}
+
 TEST_CASE("uds access: a HelloRequest over TCP carries no ~peer_* headers, not even forged ones",
           "[uds_access]") {
   auto server_engine = make_engine();
