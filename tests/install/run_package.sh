@@ -98,7 +98,9 @@ case "$kind" in
     for exe in "$build"/poc/stage*.exe; do
       [ -f "$exe" ] && has "$work/zip.list" "^libexec/tofu/poc/$(basename "$exe")\$"
     done
-    find "$build" -name 'tofu_stages.exe' -path '*/poc/*' | grep -q . && has "$work/zip.list" '^bin/tofu_stages\.exe$'
+    if find "$build" -name 'tofu_stages.exe' ! -path '*/_CPack_Packages/*' ! -path "$work/*" | grep -q .; then
+      has "$work/zip.list" '^bin/tofu_stages\.exe$'
+    fi
     for dll in $(find "$build" -name 'libtofu*.dll' ! -path '*/packages/*' ! -path '*/_CPack_Packages/*' ! -path "$work/*"); do
       has "$work/zip.list" "^bin/$(basename "$dll")\$"
     done
