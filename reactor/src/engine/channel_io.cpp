@@ -42,7 +42,8 @@ void EngineImpl::on_accept(Channel& listener) {
     shared->awaiting_hello_response.store(true);  // the application answers its HelloRequest first
     Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, std::move(shared));
     if (ch->closing) continue;
-    ch->peer = platform::uds_peer_credentials(s);  // UDS: told to the app on its HelloRequest (D-72)
+    // UDS: who connected, told to the app on its HelloRequest (D-72). TCP accepts skip the syscalls.
+    if (!listener.uds_path.empty()) ch->peer = platform::uds_peer_credentials(s);
     ch->stage = detail::PeerStage::hello_request;
     if (handshake_timeout_.count() > 0) {
       ch->handshake_deadline = now_ + handshake_timeout_;
