@@ -99,6 +99,18 @@ foreach(_t tofu_bench tofu_bench_win echo_server echo_client)
     install(TARGETS ${_t} RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/tofu" COMPONENT tofu_programs)
   endif()
 endforeach()
+# Tools with names of their own, meant to be on PATH: tofu_perf, and the C++ stage runner
+# tofu_stages when this build has it (issue K).
+foreach(_t tofu_perf tofu_stages)
+  if(TARGET ${_t})
+    install(TARGETS ${_t} RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT tofu_programs)
+  endif()
+endforeach()
+
+# User documentation (share/doc/tofu): the README and docs/*.md, stages.md among them.
+file(GLOB _tofu_doc_pages "${PROJECT_SOURCE_DIR}/docs/*.md")
+install(FILES "${PROJECT_SOURCE_DIR}/README.md" ${_tofu_doc_pages}
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}" COMPONENT tofu_documentation)
 
 # The `docs` target (Doxygen API reference), when Doxygen is installed: see docs/CMakeLists.txt.
 if(EXISTS "${PROJECT_SOURCE_DIR}/docs/CMakeLists.txt")

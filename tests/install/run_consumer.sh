@@ -1,6 +1,7 @@
 #!/bin/sh
 # The install consumer test (tests/install/CMakeLists.txt registers it as install/consumer):
-#  1. cmake --install the build into <work>/prefix (a fresh prefix every run);
+#  1. cmake --install the build into <work>/prefix (a fresh prefix every run), or, with
+#     --installed-prefix DIR, use DIR as it is (the unpacked .deb of the package test);
 #  2. configure + build tests/install/consumer with find_package(tofu CONFIG) against that prefix only;
 #  3. build the same main.cpp with the compiler and `pkg-config --cflags --libs tofu`, against the
 #     shared library and (`--static`) against the static one;
@@ -10,6 +11,7 @@ set -eu
 
 flags=""
 config=""
+installed=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build=$2 ;;
@@ -22,22 +24,27 @@ while [ $# -gt 0 ]; do
     --pkg-config) pkgconfig=$2 ;;
     --config) config=$2 ;;
     --flags) flags=$2 ;;
+    --installed-prefix) installed=$2 ;;
     *) echo "run_consumer.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift 2
 done
 
-prefix="$work/prefix"
+prefix="${installed:-$work/prefix}"
 rm -rf "$work"
 mkdir -p "$work"
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "install into $prefix"
-if [ -n "$config" ]; then
-  "$cmake" --install "$build" --prefix "$prefix" --config "$config" >"$work/install.log"
+if [ -n "$installed" ]; then
+  step "use the installed tree $prefix"
 else
-  "$cmake" --install "$build" --prefix "$prefix" >"$work/install.log"
+  step "install into $prefix"
+  if [ -n "$config" ]; then
+    "$cmake" --install "$build" --prefix "$prefix" --config "$config" >"$work/install.log"
+  else
+    "$cmake" --install "$build" --prefix "$prefix" >"$work/install.log"
+  fi
 fi
 for f in include/tofu/engine.hpp include/tofu/version.hpp; do
   [ -f "$prefix/$f" ] || { echo "missing $prefix/$f" >&2; exit 1; }

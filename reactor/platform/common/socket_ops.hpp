@@ -42,8 +42,9 @@ std::string to_tofu_address(const SocketAddress& a);
 // A non-blocking, close-on-exec stream socket for `a`'s family (TCP_NODELAY set for TCP).
 Result<NativeSocket> open_stream(const SocketAddress& a);
 // bind + listen. TCP: SO_REUSEADDR (POSIX) / SO_EXCLUSIVEADDRUSE (Windows). UDS: a stale socket
-// file at the path is removed first.
-SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog);
+// file at the path is removed first, and the socket file gets `uds_mode` (set_uds_file_mode in
+// uds_access.hpp) between bind and listen (D-71).
+SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog, std::uint32_t uds_mode = 0600);
 Result<SocketAddress> local_address(NativeSocket s, AddressKind kind);
 void close_socket(NativeSocket s) noexcept;
 // Removes a UDS path (ignores "does not exist").

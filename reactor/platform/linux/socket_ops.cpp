@@ -1,4 +1,5 @@
 #include "platform/common/socket_ops.hpp"
+#include "platform/common/uds_access.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -50,7 +51,7 @@ Result<NativeSocket> open_stream(const SocketAddress& a) {
   return fd;
 }
 
-SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog) {
+SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog, std::uint32_t uds_mode) {
   if (a.kind == AddressKind::tcp) {
     const int one = 1;
     if (::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
@@ -62,6 +63,14 @@ SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog) {
     if (::stat(un->sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(un->sun_path);
   }
   if (::bind(s, sa(a), a.length) != 0) return last_posix_error("bind");
+  if (a.kind == AddressKind::uds) {
+    // Before listen(): until then every connect is refused, so none gets in under the umask's mode.
+    const auto* un = reinterpret_cast<const sockaddr_un*>(a.storage.data());
+    if (auto st = set_uds_file_mode(un->sun_path, uds_mode); !st.ok()) {
+      ::unlink(un->sun_path);
+      return st;
+    }
+  }
   if (::listen(s, backlog) != 0) return last_posix_error("listen");
   return {};
 }

@@ -1,5 +1,6 @@
 // Winsock implementation of platform/common/socket_ops.hpp (TCP IPv4/IPv6 and AF_UNIX).
 #include "platform/common/socket_ops.hpp"
+#include "platform/common/uds_access.hpp"
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -52,7 +53,7 @@ Result<NativeSocket> open_stream(const SocketAddress& a) {
   return static_cast<NativeSocket>(s);
 }
 
-SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog) {
+SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog, std::uint32_t uds_mode) {
   if (a.kind == AddressKind::tcp) {
     // Windows' SO_REUSEADDR lets another process steal the port; exclusive use is the safe default.
     const BOOL one = TRUE;
@@ -64,6 +65,10 @@ SysStatus bind_listen(NativeSocket s, const SocketAddress& a, int backlog) {
     ::DeleteFileA(un->sun_path);  // a stale socket file blocks bind
   }
   if (::bind(sock(s), sa(a), static_cast<int>(a.length)) != 0) return last_winsock_error("bind");
+  if (a.kind == AddressKind::uds) {
+    const auto* un = reinterpret_cast<const sockaddr_un*>(a.storage.data());
+    if (auto st = set_uds_file_mode(un->sun_path, uds_mode); !st.ok()) return st;  // a no-op on Windows
+  }
   if (::listen(sock(s), backlog) != 0) return last_winsock_error("listen");
   return {};
 }

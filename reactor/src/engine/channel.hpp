@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "engine/group_state.hpp"
 #include "platform/common/readiness.hpp"
 #include "platform/common/socket_ops.hpp"
+#include "platform/common/uds_access.hpp"
 #include "tofu/codec.hpp"
 #include "tofu/pool.hpp"
 
@@ -37,6 +39,7 @@ struct Channel {
   std::string uds_path;        // listener on a UDS path: removed when the listener closes
   MessageId first_id = 0;      // reported in the channel_closed Signal (the original's rule)
   MessagePtr close_signal;     // reserved at creation so closing never needs the app's pool
+  std::optional<platform::PeerCredentials> peer;  // accepted UDS connection: who connected (D-72)
 
   // Interest as registered with the poller (kept to avoid redundant modify calls).
   platform::Interest registered{};

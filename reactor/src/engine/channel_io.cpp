@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/engine_impl.hpp"
+#include "engine/peer_headers.hpp"
 
 namespace tofu {
 
@@ -28,7 +29,7 @@ void EngineImpl::on_accept(Channel& listener) {
     if (r.state == platform::IoState::would_block) return;
     if (r.state == platform::IoState::failed) {
       // EMFILE and friends: the listener stays; the connection waits in the backlog.
-      log_.warn("listener ", listener.number, ": ", r.error.message());
+      log_.unexpected(detail::LogLevel::warn, r.error, "listener ", listener.number, ": ");
       return;
     }
     std::shared_ptr<detail::ChannelShared> shared;
@@ -41,6 +42,8 @@ void EngineImpl::on_accept(Channel& listener) {
     shared->awaiting_hello_response.store(true);  // the application answers its HelloRequest first
     Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, std::move(shared));
     if (ch->closing) continue;
+    // UDS: who connected, told to the app on its HelloRequest (D-72). TCP accepts skip the syscalls.
+    if (!listener.uds_path.empty()) ch->peer = platform::uds_peer_credentials(s);
     ch->stage = detail::PeerStage::hello_request;
     if (handshake_timeout_.count() > 0) {
       ch->handshake_deadline = now_ + handshake_timeout_;
@@ -229,6 +232,10 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
   const OpCode op = m->header.opcode;
   ++ch.frames_in;
   if (op == OpCode::hello_request) ch.handshake_deadline = {};
+  if (op == OpCode::hello_request && !detail::stamp_peer_headers(m->text_headers, ch.peer)) {
+    close_channel(ch, Status::invalid_headers_len);  // no room to say who the peer is (D-72)
+    return false;
+  }
   ch.group->deliver(std::move(m));
   // A ByeResponse ends the conversation: the peer has sent its last frame.
   if (op == OpCode::bye_response) {

@@ -257,7 +257,7 @@ void EngineImpl::enqueue(Command c) {
 
 void EngineImpl::wake() noexcept {
   if (auto st = poller_->notifier().notify(); !st.ok()) {
-    log_.error("waking the reactor failed: ", st.error().message());
+    log_.unexpected(detail::LogLevel::error, st.error(), "waking the reactor failed: ");
   }
 }
 

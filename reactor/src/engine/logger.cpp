@@ -22,4 +22,9 @@ bool Logger::enabled(LogLevel level) const noexcept { return sink_ && sink_->sho
 
 void Logger::write(LogLevel level, const std::string& text) const { sink_->log(to_spdlog(level), "{}", text); }
 
+bool Logger::first_time(const platform::SysError& e) const {
+  std::lock_guard lock(seen_mu_);
+  return seen_.emplace(e.source, e.code).second;
+}
+
 }  // namespace tofu::detail

@@ -4,10 +4,15 @@
 // them cost ~80 s of compile time and ~10 MB of object code). Messages are built only when the
 // level is enabled.
 #include <concepts>
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "platform/common/sys_error.hpp"
 #include "tofu/status.hpp"
 
 namespace spdlog {
@@ -36,6 +41,16 @@ class Logger {
   template <class... Parts>
   void critical(const Parts&... p) const { log(LogLevel::critical, p...); }
 
+  // An OS failure the engine did not expect (the caller still turns it into a status): logged at
+  // `level` with its code and meaning the first time this engine sees its (source, code), at debug
+  // level after that, so a failure that repeats every loop iteration (EMFILE on accept) cannot
+  // flood the log. `context` comes first, then the error's message.
+  template <class... Parts>
+  void unexpected(LogLevel level, const platform::SysError& e, const Parts&... context) const {
+    if (!enabled(level) && !enabled(LogLevel::debug)) return;
+    log(first_time(e) ? level : LogLevel::debug, context..., e.message());
+  }
+
  private:
   template <class... Parts>
   void log(LogLevel level, const Parts&... p) const {
@@ -52,8 +67,12 @@ class Logger {
   static void append(std::string& out, I v) { out += std::to_string(v); }
 
   void write(LogLevel level, const std::string& text) const;
+  // True once per (source, code) for the life of this logger (any thread).
+  bool first_time(const platform::SysError& e) const;
 
   std::shared_ptr<spdlog::logger> sink_;
+  mutable std::mutex seen_mu_;
+  mutable std::set<std::pair<platform::ErrorSource, std::int64_t>> seen_;
 };
 
 }  // namespace tofu::detail

@@ -7,6 +7,7 @@
 
 #include "engine/engine_impl.hpp"
 #include "tofu/address.hpp"
+#include "tofu/uds_access.hpp"
 
 namespace tofu {
 
@@ -43,7 +44,7 @@ void EngineImpl::loop() {
     now_ = detail::Clock::now();
     if (fault_hook_) fault_hook_("wait");
     if (!waited.ok()) {
-      log_.error(waited.error().message());
+      log_.unexpected(detail::LogLevel::error, waited.error());
       throw std::runtime_error(waited.error().message());
     }
     if (waited.value().woken) {
@@ -232,7 +233,7 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   Channel* raw = ch.get();
   channels_[n] = std::move(ch);
   if (auto st = poller_->add(s, raw->wanted(), raw->key); !st.ok()) {
-    log_.warn("channel ", n, ": ", st.error().message());
+    log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", n, ": ");
     close_channel(*raw, Status::processing_failed);
     return raw;
   }
@@ -267,9 +268,12 @@ void EngineImpl::refuse_open(Command& c, Status reason, const platform::SysError
 void EngineImpl::open_listener(Command& c) {
   Message& m = *c.msg;
   const ChannelNumber n = m.header.channel_number;
+  const auto mode_text = m.text_headers.find(kListenModeHeader);  // UDS socket file mode (D-70)
+  const auto mode = mode_text ? parse_listen_mode(*mode_text) : kDefaultUdsListenMode;
+  if (!mode) return refuse_open(c, Status::listen_failed, platform::internal_error("~listen_mode is not 0..0777 in octal"));
   auto s = platform::open_stream(*c.address);
   if (!s.ok()) return refuse_open(c, Status::listen_failed, s.error());
-  if (auto st = platform::bind_listen(s.value(), *c.address, 1024); !st.ok()) {
+  if (auto st = platform::bind_listen(s.value(), *c.address, 1024, *mode); !st.ok()) {
     platform::close_socket(s.value());
     const bool uds = c.address->kind == platform::AddressKind::uds;
     return refuse_open(c, uds && platform::is_path_not_found(st.error()) ? Status::uds_path_not_found : Status::listen_failed,
@@ -368,7 +372,7 @@ void EngineImpl::sync_interest(Channel& ch) {
   const platform::Interest want = ch.wanted();
   if (want == ch.registered) return;
   if (auto st = poller_->modify(ch.sock, want, ch.key); !st.ok()) {
-    log_.warn("channel ", ch.number, ": ", st.error().message());
+    log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", ch.number, ": ");
     close_channel(ch, Status::processing_failed);
     return;
   }
@@ -399,7 +403,7 @@ void EngineImpl::pause_reading(Channel& ch) {
 // Stops watching and closes the socket; the Channel stays (draining or about to be reaped).
 void EngineImpl::release_socket(Channel& ch) {
   if (ch.in_poller) {
-    if (auto st = poller_->remove(ch.sock); !st.ok()) log_.warn("channel ", ch.number, ": ", st.error().message());
+    if (auto st = poller_->remove(ch.sock); !st.ok()) log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", ch.number, ": ");
     ch.in_poller = false;
     ch.registered = {};
   }
