@@ -101,7 +101,7 @@ void hostile_crowd(std::uint16_t port, const std::atomic<bool>& stop, std::atomi
 }  // namespace
 
 TEST_CASE("hostile: a long run of hostile peers beside 100 well-behaved channels accounts for every message",
-          "[hostile]") {
+          "[hostile][long]") {
   if (const std::string why = ensure_fd_limit(1024); !why.empty()) test::skip(why);
   EngineOptions so;  // the DEFAULT pool; short timeouts so they fire during the run
   so.flow.handshake_timeout = 1s;

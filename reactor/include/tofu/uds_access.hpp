@@ -10,6 +10,7 @@
 ///   `~peer_gid`, `~peer_pid` (decimal, what the OS says about the connecting process, as of its
 ///   connect; Windows: the pid where the host offers it). The engine removes these names from
 ///   every received HelloRequest first, so a peer can never supply them itself.
+#include "tofu/export.hpp"
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -27,6 +28,6 @@ inline constexpr std::uint32_t kDefaultUdsListenMode = 0600;
 
 /// Parses a `~listen_mode` value: 1 to 4 octal digits (e.g. "0660" or "660"), at most 0777 (no
 /// setuid, setgid or sticky bits). nullopt for anything else.
-std::optional<std::uint32_t> parse_listen_mode(std::string_view text) noexcept;
+TOFU_API std::optional<std::uint32_t> parse_listen_mode(std::string_view text) noexcept;
 
 }  // namespace tofu
