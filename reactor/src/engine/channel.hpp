@@ -67,6 +67,7 @@ struct Channel {
   // Timers (spec 9.5). A zero time point means "not set".
   Clock::time_point handshake_deadline{};
   Clock::time_point frame_deadline{};
+  Clock::time_point accept_resume{};  // listener resting after a failed accept() (D-36)
   Clock::time_point timer_at{};    // when this channel's earliest DeadlineQueue entry comes due
 
   // The peer left while reading was paused: the socket is gone, the frames already read are
@@ -86,7 +87,7 @@ struct Channel {
   [[nodiscard]] platform::Interest wanted() const noexcept {
     if (closing || draining) return {};
     switch (kind) {
-      case ChannelKind::listener: return platform::Interest{true, false};
+      case ChannelKind::listener: return platform::Interest{accept_resume == Clock::time_point{}, false};
       case ChannelKind::connecting: return platform::Interest{false, true};
       case ChannelKind::connected:
         return platform::Interest{!read_paused, !send_queue.empty() && !bye_sent};

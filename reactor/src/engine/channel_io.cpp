@@ -2,6 +2,7 @@
 // gathered sends. Every outcome a peer can cause ends as a status, never as a crash.
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/engine_impl.hpp"
 #include "engine/peer_headers.hpp"
@@ -16,6 +17,8 @@ namespace {
 constexpr int kMaxAcceptsPerEvent = 64;
 constexpr int kMaxReadsPerEvent = 16;
 constexpr int kMaxWritesPerEvent = 16;
+// How long a listener whose accept() failed (out of descriptors) stops accepting.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 Status io_failure(const platform::SysError& e, Status otherwise) {
   return platform::is_connection_reset(e) ? Status::peer_disconnected : otherwise;
@@ -28,8 +31,12 @@ void EngineImpl::on_accept(Channel& listener) {
     const platform::IoResult r = platform::accept_one(listener.sock, &s);
     if (r.state == platform::IoState::would_block) return;
     if (r.state == platform::IoState::failed) {
-      // EMFILE and friends: the listener stays; the connection waits in the backlog.
+      // EMFILE and friends: the listener stays; the connection waits in the backlog. The listener
+      // stays readable, so it rests briefly instead of making every loop iteration fail (D-36).
       log_.unexpected(detail::LogLevel::warn, r.error, "listener ", listener.number, ": ");
+      listener.accept_resume = now_ + kAcceptBackoff;
+      schedule(listener);
+      mark_dirty(listener);
       return;
     }
     std::shared_ptr<detail::ChannelShared> shared;

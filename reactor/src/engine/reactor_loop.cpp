@@ -464,6 +464,7 @@ static detail::Clock::time_point next_deadline(const Channel& ch, std::chrono::m
   };
   earlier(ch.handshake_deadline);
   earlier(ch.frame_deadline);
+  earlier(ch.accept_resume);
   if (send_timeout.count() > 0 && !ch.send_queue.empty() && !ch.bye_sent) earlier(ch.send_progress + send_timeout);
   return d;
 }
@@ -487,6 +488,10 @@ void EngineImpl::expire_due() {
     ch->timer_at = {};
     if (ch->draining) continue;
     const auto due = [&](detail::Clock::time_point t) { return t != detail::Clock::time_point{} && t <= now_; };
+    if (due(ch->accept_resume)) {  // a resting listener accepts again
+      ch->accept_resume = {};
+      mark_dirty(*ch);
+    }
     if (send_timeout_.count() > 0 && !ch->send_queue.empty() && !ch->bye_sent && due(ch->send_progress + send_timeout_)) {
       log_.info("channel ", ch->number, ": nothing written for ", send_timeout_.count(), " ms, closing");
       close_channel(*ch, Status::send_timeout);
