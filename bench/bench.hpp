@@ -40,6 +40,7 @@ struct LatencyParams {
 struct ThroughputParams {
   std::size_t size = 64;
   double seconds = 1.0;  // the sender sends for this long, then an end marker (empty payload)
+  std::uint64_t messages = 0;  // > 0: send exactly this many instead (tofu_probe: per-message counts)
 };
 
 struct ThroughputResult {

@@ -406,7 +406,7 @@ ThroughputResult throughput(Net net, const ThroughputParams& p) {
   const auto len = static_cast<std::uint32_t>(p.size);
   const auto t0 = Clock::now();
   for (std::uint64_t i = 0;; ++i) {
-    if ((i & 3) == 0 && seconds_since(t0) > p.seconds) break;
+    if (p.messages > 0 ? i * kBatch >= p.messages : ((i & 3) == 0 && seconds_since(t0) > p.seconds)) break;
     for (std::size_t k = 0; k < kBatch; ++k) {
       std::byte* f = batch.data() + k * frame;
       std::memset(f, 0, kHeader);

@@ -223,7 +223,7 @@ ThroughputResult throughput(Net net, const std::string& backend, const Throughpu
   const ChannelNumber ch = connect_many(*cli.engine, *cli.group, srv.address, 1).front();
   const auto t0 = Clock::now();
   for (std::uint64_t i = 0;; ++i) {
-    if ((i & 63) == 0 && seconds_since(t0) > p.seconds) break;
+    if (p.messages > 0 ? i >= p.messages : ((i & 63) == 0 && seconds_since(t0) > p.seconds)) break;
     MessagePtr m = get_blocking(*cli.engine);
     m->header = make_header(OpCode::signal);
     m->header.channel_number = ch;
