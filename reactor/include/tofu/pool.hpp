@@ -46,6 +46,7 @@ class TOFU_API Recycler {
   void operator()(Message* m) const noexcept;
 
  private:
+  friend class Pool;
   std::weak_ptr<Pool> pool_;
 };
 
@@ -77,6 +78,10 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   /// Wakes every thread waiting in get(timeout) and makes later waits return at once when the pool
   /// is exhausted (the engine calls it at shutdown). Plain get() is unaffected.
   void cancel_waits();
+
+  /// Returns every message of `msgs` (left empty) as destroying them would, but those of this pool
+  /// under one lock instead of one each (the engine returns written messages this way).
+  void recycle_all(std::vector<MessagePtr>& msgs) noexcept;
 
   /// get() plus a deep copy of `src` (empty MessagePtr when the pool is exhausted).
   [[nodiscard]] MessagePtr clone(const Message& src);

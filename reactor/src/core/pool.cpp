@@ -97,24 +97,59 @@ MessagePtr Pool::clone(const Message& src) {
   return m;
 }
 
-void Pool::recycle(Message* raw) noexcept {
-  std::unique_ptr<Message> m(raw);
-  m->reset();
+namespace {
+void clean(Message& m, std::size_t retain) noexcept {
+  m.reset();
   try {
-    m->trim_capacity(retain_);
+    m.trim_capacity(retain);
   } catch (const std::bad_alloc&) {
     // Keeping the larger buffer is harmless.
   }
+}
+}  // namespace
+
+void Pool::recycle(Message* raw) noexcept {
+  std::unique_ptr<Message> m(raw);
+  clean(*m, retain_);
   std::vector<std::function<void()>> ready;
   bool wake_sleeper = false;
   {
     const std::lock_guard<std::mutex> lock(mu_);
     --in_use_;
     idle_.push_back(std::move(m));  // capacity reserved in the constructor
-    ready.swap(waiters_);
+    if (!waiters_.empty()) ready.swap(waiters_);
     wake_sleeper = sleepers_ > 0;
   }
   if (wake_sleeper) returned_.notify_one();
+  for (auto& cb : ready) cb();
+}
+
+void Pool::recycle_all(std::vector<MessagePtr>& msgs) noexcept {
+  const std::weak_ptr<Pool> self = weak_from_this();
+  std::size_t mine = 0;
+  for (MessagePtr& m : msgs) {
+    const std::weak_ptr<Pool>& owner = m.get_deleter().pool_;
+    if (m && !owner.owner_before(self) && !self.owner_before(owner)) {
+      clean(*m, retain_);
+      ++mine;
+    } else {
+      m.reset();  // another pool's (or an orphan): its own deleter
+    }
+  }
+  std::vector<std::function<void()>> ready;
+  bool wake_sleeper = false;
+  if (mine > 0) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    for (MessagePtr& m : msgs) {
+      if (!m) continue;
+      --in_use_;
+      idle_.emplace_back(m.release());  // capacity reserved in the constructor
+    }
+    if (!waiters_.empty()) ready.swap(waiters_);
+    wake_sleeper = sleepers_ > 0;
+  }
+  msgs.clear();
+  if (wake_sleeper) returned_.notify_all();
   for (auto& cb : ready) cb();
 }
 

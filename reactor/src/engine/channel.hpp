@@ -35,7 +35,7 @@ struct Channel {
   PeerStage stage = PeerStage::open;
   platform::NativeSocket sock = platform::kInvalidSocket;
   std::shared_ptr<GroupState> group;
-  std::shared_ptr<ChannelShared> shared;  // what post() sees: the queued count (D-28)
+  ChannelRef shared;           // what post() sees: the queued count (D-28)
   std::string uds_path;        // listener on a UDS path: removed when the listener closes
   MessageId first_id = 0;      // reported in the channel_closed Signal (the original's rule)
   MessagePtr close_signal;     // reserved at creation so closing never needs the app's pool

@@ -39,15 +39,15 @@ void EngineImpl::on_accept(Channel& listener) {
       mark_dirty(listener);
       return;
     }
-    std::shared_ptr<detail::ChannelShared> shared;
-    const ChannelNumber n = registry_.allocate(listener.group->id, &shared);
+    detail::ChannelRef shared;
+    // The application answers the peer's HelloRequest first (awaiting_hello_response).
+    const ChannelNumber n = registry_.allocate(listener.group->id, &shared, 0, true);
     if (n == 0) {
       log_.warn("listener ", listener.number, ": no free channel number, connection refused");
       platform::close_socket(s);
       continue;
     }
-    shared->awaiting_hello_response.store(true);  // the application answers its HelloRequest first
-    Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, std::move(shared));
+    Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, shared);
     if (ch->closing) continue;
     // UDS: who connected, told to the app on its HelloRequest (D-72). TCP accepts skip the syscalls.
     if (!listener.uds_path.empty()) ch->peer = platform::uds_peer_credentials(s);
@@ -243,7 +243,7 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
     close_channel(ch, Status::invalid_headers_len);  // no room to say who the peer is (D-72)
     return false;
   }
-  ch.group->deliver(std::move(m));
+  deliver(*ch.group, std::move(m));
   // A ByeResponse ends the conversation: the peer has sent its last frame.
   if (op == OpCode::bye_response) {
     close_channel(ch, ch.draining ? ch.drain_reason : Status::channel_closed);
@@ -289,12 +289,14 @@ void EngineImpl::on_writable(Channel& ch) {
         ch.front_sent = (f == 0 ? ch.front_sent : 0) + take;  // earlier frames were popped
         return;  // the socket took less than offered: wait for writable
       }
-      // Fully written: the message goes back to the pool (the app never sees it again).
+      // Fully written: the message goes back to the pool (the app never sees it again), with the
+      // others written in this iteration (recycle_written).
       MessagePtr done = std::move(ch.send_queue.front());
       ch.send_queue.pop_front();
       ch.front_sent = 0;
       release_slots(ch, 1);
       const OpCode op = done->header.opcode;
+      written_.push_back(std::move(done));
       if (op == OpCode::bye_request || op == OpCode::bye_response || op == OpCode::bye_signal) {
         ch.bye_sent = true;
         if (op == OpCode::bye_response) {

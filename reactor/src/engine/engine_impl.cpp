@@ -32,7 +32,7 @@ Backend backend_of(platform::PollerKind k) {
 
 // Resolves a Hello/Welcome request's address header. Syntax errors and unresolvable names are
 // refused here, synchronously, so the caller learns at once (invalid_address / wrong_address).
-Status resolve(const Message& m, std::optional<platform::SocketAddress>& out) {
+Status resolve(const Message& m, std::unique_ptr<platform::SocketAddress>& out) {
   const AddressRole role =
       m.header.opcode == OpCode::welcome_request ? AddressRole::listen : AddressRole::connect;
   const std::string_view header = role == AddressRole::listen ? kListenOnHeader : kConnectToHeader;
@@ -44,12 +44,12 @@ Status resolve(const Message& m, std::optional<platform::SocketAddress>& out) {
   if (a.transport == Transport::uds) {
     auto addr = platform::uds_address(a.path);
     if (!addr.ok()) return Status::invalid_address;
-    out = addr.value();
+    out = std::make_unique<platform::SocketAddress>(addr.value());
     return Status::success;
   }
   auto addrs = platform::resolve_tcp(a.host, a.port, role == AddressRole::listen);
   if (!addrs.ok()) return Status::invalid_address;
-  out = addrs.value().front();
+  out = std::make_unique<platform::SocketAddress>(addrs.value().front());
   return Status::success;
 }
 
@@ -107,7 +107,6 @@ std::shared_ptr<detail::GroupState> EngineImpl::new_group() {
   if (shutting_down_.load(std::memory_order_acquire)) return nullptr;
   auto g = std::make_shared<detail::GroupState>(next_group_id_.fetch_add(1));
   std::lock_guard lock(groups_mu_);
-  std::erase_if(groups_, [](const auto& w) { return w.expired(); });
   groups_.push_back(g);
   return g;
 }
@@ -130,7 +129,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     return r;
   }
   Command c;
-  c.group = group;
+  c.group = group.get();
   const bool opens = m.header.channel_number == 0 &&
                      (m.header.opcode == OpCode::hello_request || m.header.opcode == OpCode::welcome_request);
   if (opens) {
@@ -139,29 +138,30 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
       m.header = before;
       return r;
     }
-    const ChannelNumber n = registry_.allocate(group->id, &c.shared);
+    // The request itself takes the channel's first queued slot.
+    const ChannelNumber n = registry_.allocate(group->id, &c.channel, 1);
     if (n == 0) {
       m.header = before;
       r.status = Status::not_allowed;  // all 65534 channel numbers are in use
       return r;
     }
-    c.shared->queued.store(1, std::memory_order_relaxed);  // the request itself
     m.header.channel_number = n;
   } else {
-    c.shared = registry_.find(m.header.channel_number);
-    if (!c.shared || c.shared->group != group->id) {
-      m.header = before;
-      r.status = Status::invalid_channel_number;
-      return r;
-    }
-    r.status = admit_post(*c.shared, m);
-    if (ok(r.status) && !reserve_slot(*c.shared)) r.status = Status::send_queue_full;
-    if (ok(r.status) && m.header.opcode == OpCode::hello_response) {
-      // Exactly one HelloResponse answers an accepted connection's HelloRequest.
-      bool expected = true;
-      if (!c.shared->awaiting_hello_response.compare_exchange_strong(expected, false)) {
-        c.shared->queued.fetch_sub(1);
-        r.status = Status::not_allowed;
+    c.channel = registry_.find(m.header.channel_number, group->id);
+    r.status = c.channel ? admit_post(*c.channel.shared, m) : Status::invalid_channel_number;
+    if (ok(r.status)) {
+      switch (c.channel.try_reserve(max_queued_)) {
+        case detail::ChannelShared::Reserve::ok: break;
+        case detail::ChannelShared::Reserve::full: r.status = Status::send_queue_full; break;
+        case detail::ChannelShared::Reserve::gone: r.status = Status::invalid_channel_number; break;
+      }
+      if (ok(r.status) && m.header.opcode == OpCode::hello_response) {
+        // Exactly one HelloResponse answers an accepted connection's HelloRequest.
+        bool expected = true;
+        if (!c.channel.shared->awaiting_hello_response.compare_exchange_strong(expected, false)) {
+          c.channel.release();
+          r.status = Status::not_allowed;
+        }
       }
     }
     if (!ok(r.status)) {
@@ -171,8 +171,19 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
   }
   r.header = m.header;
   c.msg = std::move(msg);
-  enqueue(std::move(c));
-  // A shutdown racing with this post returns the message through the group with a status.
+  if (const Status st = submit(c); !ok(st)) {
+    // The engine stopped or the group is being destroyed: the caller keeps the message.
+    msg = std::move(c.msg);
+    if (opens) {
+      registry_.release(msg->header.channel_number);
+    } else {
+      c.channel.release();
+      if (msg->header.opcode == OpCode::hello_response) c.channel.shared->awaiting_hello_response.store(true);
+    }
+    msg->header = before;
+    r = PostResult{};
+    r.status = st;
+  }
   return r;
 }
 
@@ -191,23 +202,16 @@ Status EngineImpl::admit_post(const detail::ChannelShared& shared, const Message
   return op == OpCode::hello_response ? Status::not_allowed : Status::success;
 }
 
-bool EngineImpl::reserve_slot(detail::ChannelShared& shared) const {
-  std::uint32_t q = shared.queued.load(std::memory_order_relaxed);
-  do {
-    if (q >= max_queued_) return false;
-  } while (!shared.queued.compare_exchange_weak(q, q + 1));
-  return true;
-}
-
 PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg,
                             std::chrono::milliseconds wait_for_room) {
+  PostResult r = post(group, msg);
+  if (r.status != Status::send_queue_full) return r;  // the common case: no waiting machinery
   const auto deadline = std::chrono::steady_clock::now() + wait_for_room;
-  // Counted as a waiter from before the first try until we return, so a slot the reactor frees
+  // Counted as a waiter from before the next try until we return, so a slot the reactor frees
   // after a failed try is announced (the reactor releases, then reads room_waiters_; we register,
   // then read the count in post()).
   room_waiters_.fetch_add(1);
   std::unique_lock lock(room_mu_);
-  PostResult r;
   for (;;) {
     const std::uint64_t epoch = room_epoch_;
     lock.unlock();
@@ -231,28 +235,22 @@ void EngineImpl::notify_room() {
   room_cv_.notify_all();
 }
 
-void EngineImpl::enqueue(Command c) {
+// Queues a command for the reactor. Refused (the caller keeps the message) once the reactor has
+// stopped, or for a message of a group whose destroy() is already queued: after that command no
+// other may name the group, which is what keeps Command::group valid (D-81).
+Status EngineImpl::submit(Command& c) {
   {
     std::lock_guard lock(mailbox_mu_);
-    if (stopped_) {
-      // The reactor is gone: hand the message straight back (never lose it).
-      if (c.msg && c.group) {
-        if (c.msg->header.channel_number != 0 &&
-            (c.msg->header.opcode == OpCode::hello_request || c.msg->header.opcode == OpCode::welcome_request)) {
-          registry_.release(c.msg->header.channel_number);
-        }
-        return_to_app(*c.group, std::move(c.msg), Status::shutdown_started);
-      }
-      if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
-      return;
-    }
+    if (stopped_ || c.group->destroy_queued) return Status::shutdown_started;
+    if (c.kind == Command::Kind::destroy_group) c.group->destroy_queued = true;
     // Wake only on the empty -> non-empty edge: the reactor takes every queued command per wake,
     // so a wake per post would cost a syscall per message for nothing.
     const bool was_empty = mailbox_.empty();
     mailbox_.push_back(std::move(c));
-    if (!was_empty) return;
+    if (!was_empty) return Status::success;
   }
   wake();
+  return Status::success;
 }
 
 void EngineImpl::wake() noexcept {
@@ -277,8 +275,10 @@ Status EngineImpl::update_receiver(detail::GroupState& group, MessagePtr msg) {
 void EngineImpl::destroy_group(const std::shared_ptr<detail::GroupState>& group) {
   Command c;
   c.kind = Command::Kind::destroy_group;
-  c.group = group;
-  enqueue(std::move(c));
+  c.group = group.get();
+  // Refused when another destroy() of this group is queued or the reactor has stopped; either way
+  // the group is marked destroyed once that is done (fail_everything marks every group).
+  (void)submit(c);
   group->wait_destroyed();
 }
 
@@ -294,7 +294,7 @@ void EngineImpl::shutdown() {
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
-void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status status) {
+void EngineImpl::hand_back(detail::GroupState& group, MessagePtr m, Status status) {
   m->header.origin = Origin::engine;
   m->header.status = status;
   group.deliver(std::move(m));

@@ -10,7 +10,6 @@
 #include <string_view>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -48,23 +47,25 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
     enum class Kind : std::uint8_t { message, destroy_group };
     Kind kind = Kind::message;
     MessagePtr msg;
-    std::shared_ptr<detail::GroupState> group;
-    std::shared_ptr<detail::ChannelShared> shared;   // the channel's counters: one queued slot is ours
-    std::optional<platform::SocketAddress> address;  // resolved for Hello/Welcome requests
+    // Alive until the command is handled: groups_ holds every group until its destroy command has
+    // been dispatched, and no command for a group is accepted after that one (D-81).
+    detail::GroupState* group = nullptr;
+    detail::ChannelRef channel;  // the channel's counters: one queued slot is ours
+    std::unique_ptr<platform::SocketAddress> address;  // resolved for Hello/Welcome requests
   };
 
   EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend);
-  void enqueue(Command c);
   void wake() noexcept;
   Status admit_post(const detail::ChannelShared& shared, const Message& m) const;
-  bool reserve_slot(detail::ChannelShared& shared) const;
+  Status submit(Command& c);
   void notify_room();
 
   // ---- reactor thread ----
   void run() noexcept;
   void loop();
   void fail_everything(Status reason);
-  void take_commands(std::deque<Command>& out);
+  void take_commands(std::vector<Command>& out);
+  void dispatch_batch();
   void dispatch(Command& c);
   void dispatch_message(Command& c);
   void refuse_open(Command& c, Status reason, const platform::SysError& e);
@@ -94,11 +95,17 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void mark_dirty(detail::Channel& ch);
   void sync_interest(detail::Channel& ch);
   detail::Channel* add_channel(ChannelNumber n, detail::ChannelKind kind, platform::NativeSocket s,
-                               std::shared_ptr<detail::GroupState> group,
-                               std::shared_ptr<detail::ChannelShared> shared);
+                               std::shared_ptr<detail::GroupState> group, detail::ChannelRef shared);
   void close_channel(detail::Channel& ch, Status reason);
+  void give_back_pending(ChannelNumber n, Status reason);
   void reap_closed();
+  // Reactor side: queued for the group, handed over at the end of the iteration (flush_deliveries).
+  void deliver(detail::GroupState& group, MessagePtr m);
   void return_to_app(detail::GroupState& group, MessagePtr m, Status status);
+  void flush_deliveries();
+  void recycle_written();
+  // Application side (a message that never reached the reactor): straight into the group's queue.
+  static void hand_back(detail::GroupState& group, MessagePtr m, Status status);
   MessagePtr engine_signal(ChannelNumber n, MessageId id, Status status);
   detail::Channel* find(ChannelNumber n);
 
@@ -126,19 +133,24 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::mutex mailbox_mu_;
   // One FIFO in posting order. Out-of-band (the original's _internalA) only moves a message ahead
   // within its channel's send queue; letting it overtake the mailbox would let a ByeSignal or a
-  // group's destroy run before the HelloRequest posted just before it (D-26).
-  std::deque<Command> mailbox_;
+  // group's destroy run before the HelloRequest posted just before it (D-26). Taken whole by one
+  // swap per wake (D-82).
+  std::vector<Command> mailbox_;
   bool stop_ = false;                // guarded by mailbox_mu_
   bool stopped_ = false;             // reactor finished: commands are refused (mailbox_mu_)
 
   std::thread thread_;
   std::mutex groups_mu_;
-  std::vector<std::weak_ptr<detail::GroupState>> groups_;  // for closing them at shutdown
+  // Every group not yet destroyed: for closing them at shutdown, and so that a Command's raw group
+  // pointer stays valid (D-81).
+  std::vector<std::shared_ptr<detail::GroupState>> groups_;
 
   // reactor-only
   std::unordered_map<ChannelNumber, std::unique_ptr<detail::Channel>> channels_;
   std::vector<ChannelNumber> closed_;  // closed this iteration, erased after the event batch
-  std::deque<Command> batch_;  // commands taken from the mailbox, being dispatched
+  std::vector<Command> batch_;  // commands taken from the mailbox, being dispatched (D-27)
+  std::vector<std::shared_ptr<detail::GroupState>> outboxes_;  // groups with deliveries this iteration
+  std::vector<MessagePtr> written_;  // fully written this iteration: back to the pool in one go
   std::function<void(std::string_view)> fault_hook_;
   std::vector<ChannelNumber> to_flush_;  // got posted messages in this batch
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration

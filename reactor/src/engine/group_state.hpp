@@ -1,17 +1,22 @@
 #pragma once
 // The receive side of a channel group: a queue the reactor fills and one application thread drains.
+// Both ends move messages in batches (D-82): the reactor hands over everything one loop iteration
+// produced for the group with one lock and at most one wake-up, and the receiver takes the whole
+// queue with one lock and then serves from its own copy without locking.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <mutex>
+#include <vector>
 
 #include "tofu/engine.hpp"
 #include "tofu/pool.hpp"
 
 namespace tofu::detail {
 
-struct GroupState {
+struct GroupState : std::enable_shared_from_this<GroupState> {
   explicit GroupState(std::uint64_t group_id) : id(group_id) {}
 
   const std::uint64_t id;
@@ -19,37 +24,78 @@ struct GroupState {
   // Any thread. Messages are accepted even after close(): the receiver may still drain them, and
   // an undrained queue returns them to their pool when the group goes away — never lost.
   void deliver(MessagePtr m) {
+    bool wake = false;
     {
       std::lock_guard lock(mu_);
       inbox_.push_back(std::move(m));
+      wake = receiver_waiting_;
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
+  }
+  // Any thread: every message of `batch`, in order (the vector is left empty, its capacity kept).
+  void deliver(std::vector<MessagePtr>& batch) {
+    if (batch.empty()) return;
+    bool wake = false;
+    {
+      std::lock_guard lock(mu_);
+      if (inbox_.empty()) {
+        inbox_.swap(batch);
+      } else {
+        for (MessagePtr& m : batch) inbox_.push_back(std::move(m));
+        batch.clear();
+      }
+      wake = receiver_waiting_;
+    }
+    if (wake) cv_.notify_one();
   }
 
   // No more deliveries will come; wake every waiter (after draining they see ReceiveEnd::shutdown).
   void close() {
     {
       std::lock_guard lock(mu_);
-      closed_ = true;
+      closed_.store(true, std::memory_order_release);
     }
     cv_.notify_all();
   }
 
-  [[nodiscard]] bool closed() const {
+  [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+
+  // ---- the receiving thread only ----
+  // The next message if one is queued, without waiting.
+  MessagePtr try_take() {
+    if (MessagePtr m = take_local()) return m;
+    {
+      std::lock_guard lock(mu_);
+      if (inbox_.empty()) return {};
+      local_.swap(inbox_);
+    }
+    return take_local();
+  }
+  // True when a message is queued (local or inbox). Cheap enough to poll between loop iterations.
+  [[nodiscard]] bool has_messages() {
+    if (local_next_ < local_.size()) return true;
     std::lock_guard lock(mu_);
-    return closed_;
+    return !inbox_.empty();
   }
 
   MessagePtr wait(std::chrono::milliseconds timeout, ReceiveEnd* end) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return !inbox_.empty() || closed_; });
-    if (!inbox_.empty()) {
-      MessagePtr m = std::move(inbox_.front());
-      inbox_.pop_front();
+    if (MessagePtr m = take_local()) {
       if (end != nullptr) *end = ReceiveEnd::message;
       return m;
     }
-    if (end != nullptr) *end = closed_ ? ReceiveEnd::shutdown : ReceiveEnd::timeout;
+    std::unique_lock lock(mu_);
+    if (inbox_.empty() && !closed()) {
+      receiver_waiting_ = true;
+      cv_.wait_for(lock, timeout, [&] { return !inbox_.empty() || closed(); });
+      receiver_waiting_ = false;
+    }
+    if (!inbox_.empty()) {
+      local_.swap(inbox_);
+      lock.unlock();
+      if (end != nullptr) *end = ReceiveEnd::message;
+      return take_local();
+    }
+    if (end != nullptr) *end = closed() ? ReceiveEnd::shutdown : ReceiveEnd::timeout;
     return {};
   }
 
@@ -58,21 +104,43 @@ struct GroupState {
     {
       std::lock_guard lock(mu_);
       destroyed_ = true;
-      closed_ = true;
+      closed_.store(true, std::memory_order_release);
     }
     cv_.notify_all();
+    destroyed_cv_.notify_all();
   }
   void wait_destroyed() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return destroyed_; });
+    destroyed_cv_.wait(lock, [&] { return destroyed_; });
   }
 
+  // ---- the reactor (the loop's owner) only: what this loop iteration delivers to the group,
+  // handed over at the end of the iteration (EngineImpl::flush_deliveries).
+  std::vector<MessagePtr> outbox;
+  bool outbox_listed = false;
+  // Guarded by the engine's loop mutex: destroy() was called, post() refuses new messages (D-81).
+  bool destroy_queued = false;
+
  private:
+  MessagePtr take_local() {
+    if (local_next_ < local_.size()) return std::move(local_[local_next_++]);
+    if (!local_.empty()) {
+      local_.clear();  // moved-from: nothing to return to the pool
+      local_next_ = 0;
+    }
+    return {};
+  }
+
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<MessagePtr> inbox_;
-  bool closed_ = false;
+  std::condition_variable cv_;            // the receiver waits here
+  std::condition_variable destroyed_cv_;  // destroy() waits here
+  std::vector<MessagePtr> inbox_;
+  std::atomic<bool> closed_{false};
   bool destroyed_ = false;
+  bool receiver_waiting_ = false;  // the receiver sleeps on cv_ (a delivery notifies only then)
+  // The receiver's share: taken from inbox_ in one swap, served from local_next_ on.
+  std::vector<MessagePtr> local_;
+  std::size_t local_next_ = 0;
 };
 
 }  // namespace tofu::detail

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <iterator>
 
 #include "engine/engine_impl.hpp"
 #include "tofu/address.hpp"
@@ -53,14 +54,7 @@ void EngineImpl::loop() {
         resume_paused();
       }
       take_commands(batch_);
-      while (!batch_.empty()) {
-        // Dispatched from the front of the member queue, popped only afterwards: if dispatching
-        // throws, fail_everything() still finds this command and returns its message.
-        if (fault_hook_) fault_hook_("dispatch");
-        dispatch(batch_.front());
-        batch_.pop_front();
-      }
-      flush_posted();
+      dispatch_batch();
     }
     for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events[i]);
     expire_due();
@@ -72,52 +66,76 @@ void EngineImpl::loop() {
       }
     }
     dirty_.clear();
+    recycle_written();
+    flush_deliveries();
   }
 }
 
-void EngineImpl::take_commands(std::deque<Command>& out) {
+// Dispatches batch_ in order, then writes each channel that got messages once (one gathered send
+// for many posts). A command stays in batch_ until the whole batch is done: if dispatching throws,
+// fail_everything() still finds the ones not handled (their message is still in them, D-27).
+void EngineImpl::dispatch_batch() {
+  for (Command& c : batch_) {
+    if (c.kind == Command::Kind::message && !c.msg) continue;  // handed back by a close (give_back_pending)
+    if (fault_hook_) fault_hook_("dispatch");
+    dispatch(c);
+  }
+  batch_.clear();
+  flush_posted();
+}
+
+void EngineImpl::take_commands(std::vector<Command>& out) {
   std::lock_guard lock(mailbox_mu_);
-  while (!mailbox_.empty()) {
-    out.push_back(std::move(mailbox_.front()));
-    mailbox_.pop_front();
+  if (out.empty()) {
+    out.swap(mailbox_);
+  } else {
+    for (Command& c : mailbox_) out.push_back(std::move(c));
+    mailbox_.clear();
   }
 }
 
 void EngineImpl::fail_everything(Status reason) {
-  std::deque<Command> pending = std::move(batch_);  // a batch interrupted by a failure
+  std::vector<Command> pending = std::move(batch_);  // a batch interrupted by a failure
   batch_.clear();
   {
     std::lock_guard lock(mailbox_mu_);
-    stopped_ = true;  // from now on enqueue() hands messages straight back
+    stopped_ = true;  // from now on submit() refuses
   }
   shutting_down_.store(true, std::memory_order_release);
   take_commands(pending);
   for (Command& c : pending) {
-    if (c.msg && c.group) {
+    if (c.kind == Command::Kind::message && c.msg) {
       const bool opens = c.msg->header.opcode == OpCode::hello_request ||
                          c.msg->header.opcode == OpCode::welcome_request;
       if (opens && !find(c.msg->header.channel_number)) registry_.release(c.msg->header.channel_number);
       give_back(c, reason);
     }
-    if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
   }
   for (auto& [n, ch] : channels_) {
     if (!ch->closing) close_channel(*ch, reason);
   }
   reap_closed();
-  std::lock_guard lock(groups_mu_);
-  for (auto& w : groups_) {
-    if (auto g = w.lock()) g->mark_destroyed();
+  recycle_written();
+  flush_deliveries();
+  std::vector<std::shared_ptr<detail::GroupState>> groups;
+  {
+    std::lock_guard lock(groups_mu_);
+    groups.swap(groups_);
   }
+  for (auto& g : groups) g->mark_destroyed();
 }
 
 void EngineImpl::dispatch(Command& c) {
   if (c.kind == Command::Kind::destroy_group) {
     for (auto& [n, ch] : channels_) {
-      if (ch->group == c.group && !ch->closing) close_channel(*ch, Status::channel_closed);
+      if (ch->group.get() == c.group && !ch->closing) close_channel(*ch, Status::channel_closed);
     }
     reap_closed();
+    flush_deliveries();  // what the closes returned is in the queue before the group reports its end
     c.group->mark_destroyed();
+    // No command names the group after this one (submit refuses them): drop the engine's hold.
+    std::lock_guard lock(groups_mu_);
+    std::erase_if(groups_, [&](const auto& g) { return g.get() == c.group; });
     return;
   }
   dispatch_message(c);
@@ -126,7 +144,7 @@ void EngineImpl::dispatch(Command& c) {
 void EngineImpl::dispatch_message(Command& c) {
   Message& m = *c.msg;
   if (c.group->closed()) {
-    // The group was destroyed after this was posted: open nothing for it, send nothing.
+    // The engine closed the group after this was posted: open nothing for it, send nothing.
     if (c.address && !find(m.header.channel_number)) registry_.release(m.header.channel_number);
     give_back(c, Status::channel_closed);
     return;
@@ -164,14 +182,14 @@ void EngineImpl::dispatch_message(Command& c) {
 
 // A posted message that never reaches a send queue goes back with `status` and frees its slot.
 void EngineImpl::give_back(Command& c, Status status) {
-  if (c.shared) c.shared->queued.fetch_sub(1);
+  c.channel.release();
   return_to_app(*c.group, std::move(c.msg), status);
   if (room_waiters_.load() != 0) notify_room();
 }
 
 void EngineImpl::release_slots(Channel& ch, std::size_t n) {
   if (n == 0) return;
-  ch.shared->queued.fetch_sub(static_cast<std::uint32_t>(n));
+  ch.shared.release(static_cast<std::uint32_t>(n));
   if (room_waiters_.load() != 0) notify_room();
 }
 
@@ -214,8 +232,7 @@ Channel* EngineImpl::find(ChannelNumber n) {
 }
 
 Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::NativeSocket s,
-                                 std::shared_ptr<detail::GroupState> group,
-                                 std::shared_ptr<detail::ChannelShared> shared) {
+                                 std::shared_ptr<detail::GroupState> group, detail::ChannelRef shared) {
   if (const auto old = channels_.find(n); old != channels_.end()) {
     // Only possible when more than the quarantine's 1024 numbers were freed in one iteration:
     // the old channel is already fully closed, so it can go now rather than at reap time.
@@ -228,7 +245,7 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   ch->kind = kind;
   ch->sock = s;
   ch->group = std::move(group);
-  ch->shared = std::move(shared);
+  ch->shared = shared;
   ch->close_signal = engine_signal(n, 0, Status::channel_closed);
   Channel* raw = ch.get();
   channels_[n] = std::move(ch);
@@ -251,7 +268,7 @@ void EngineImpl::report_closed(detail::GroupState& group, ChannelNumber n, Messa
   }
   sig->header.message_id = first_id;
   (void)sig->text_headers.add("~reason", to_string(reason));
-  group.deliver(std::move(sig));
+  deliver(group, std::move(sig));
 }
 
 void EngineImpl::refuse_open(Command& c, Status reason, const platform::SysError& e) {
@@ -281,21 +298,21 @@ void EngineImpl::open_listener(Command& c) {
   }
   auto local = platform::local_address(s.value(), c.address->kind);
   const std::string bound = local.ok() ? platform::to_tofu_address(local.value()) : std::string();
-  Channel* ch = add_channel(n, ChannelKind::listener, s.value(), c.group, c.shared);
+  Channel* ch = add_channel(n, ChannelKind::listener, s.value(), c.group->shared_from_this(), c.channel);
   ch->first_id = m.header.message_id;
   if (c.address->kind == platform::AddressKind::uds && local.ok()) ch->uds_path = bound.substr(4);
   if (ch->closing) {
     give_back(c, Status::listen_failed);
     return;
   }
-  c.shared->queued.fetch_sub(1);  // the request comes back as the response below
+  c.channel.release();  // the request comes back as the response below
   // Success: the request comes back as WelcomeResponse, carrying the address actually bound
   // (useful with port 0).
   m.header.opcode = OpCode::welcome_response;
   m.header.status = Status::success;
   m.text_headers.remove(kListenOnHeader);
   if (!bound.empty()) (void)m.text_headers.add(kListenOnHeader, bound);
-  c.group->deliver(std::move(c.msg));
+  deliver(*c.group, std::move(c.msg));
 }
 
 void EngineImpl::open_client(Command& c) {
@@ -314,7 +331,7 @@ void EngineImpl::open_client(Command& c) {
     return refuse_open(c, st, r.error);
   }
   const ChannelKind kind = r.state == platform::IoState::in_progress ? ChannelKind::connecting : ChannelKind::connected;
-  Channel* ch = add_channel(n, kind, s.value(), c.group, c.shared);
+  Channel* ch = add_channel(n, kind, s.value(), c.group->shared_from_this(), c.channel);
   ch->first_id = m.header.message_id;
   if (ch->closing) {
     give_back(c, ch->close_reason);  // the poller refused the socket; the Signal is already out
@@ -385,7 +402,7 @@ void EngineImpl::pause_reading(Channel& ch) {
   paused_.push_back(ch.number);
   if (!ch.pool_signal_sent) {
     ch.pool_signal_sent = true;
-    if (MessagePtr sig = engine_signal(ch.number, 0, Status::pool_empty)) ch.group->deliver(std::move(sig));
+    if (MessagePtr sig = engine_signal(ch.number, 0, Status::pool_empty)) deliver(*ch.group, std::move(sig));
   }
   if (pool_watch_armed_) return;
   // One callback for all paused channels. It runs on whichever thread returns a message (or here,
@@ -528,14 +545,61 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   // Free the number before the Signal is seen: once the app knows the channel is closed, post()
   // to it is refused at once (the quarantine keeps the number from being reused right away).
   registry_.release(ch.number);
+  // Messages posted before that and not dispatched yet come back now too, so that the Signal is the
+  // channel's last message.
+  give_back_pending(ch.number, reason);
   report_closed(*ch.group, ch.number, ch.first_id, reason, std::move(ch.close_signal));
   closed_.push_back(ch.number);
   if (room_waiters_.load() != 0) notify_room();  // a post waiting for room here now fails at once
 }
 
+void EngineImpl::give_back_pending(ChannelNumber n, Status reason) {
+  const auto for_channel = [n](const Command& c) {
+    return c.kind == Command::Kind::message && c.msg && !c.address && c.msg->header.channel_number == n;
+  };
+  for (Command& c : batch_) {
+    if (for_channel(c)) give_back(c, reason);  // moves the message out: dispatch_batch skips it
+  }
+  std::vector<Command> mine;
+  {
+    std::lock_guard lock(mailbox_mu_);
+    const auto keep = std::stable_partition(mailbox_.begin(), mailbox_.end(), [&](const Command& c) { return !for_channel(c); });
+    std::move(keep, mailbox_.end(), std::back_inserter(mine));
+    mailbox_.erase(keep, mailbox_.end());
+  }
+  for (Command& c : mine) give_back(c, reason);
+}
+
 void EngineImpl::reap_closed() {
   for (ChannelNumber n : closed_) channels_.erase(n);
   closed_.clear();
+}
+
+void EngineImpl::deliver(detail::GroupState& group, MessagePtr m) {
+  group.outbox.push_back(std::move(m));
+  if (!group.outbox_listed) {
+    group.outbox_listed = true;
+    outboxes_.push_back(group.shared_from_this());
+  }
+}
+
+void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status status) {
+  m->header.origin = Origin::engine;
+  m->header.status = status;
+  deliver(group, std::move(m));
+}
+
+// Every group's deliveries of this iteration: one lock and at most one wake-up per group (D-82).
+void EngineImpl::flush_deliveries() {
+  for (auto& g : outboxes_) {
+    g->outbox_listed = false;
+    g->deliver(g->outbox);
+  }
+  outboxes_.clear();
+}
+
+void EngineImpl::recycle_written() {
+  if (!written_.empty()) pool_->recycle_all(written_);
 }
 
 }  // namespace tofu
