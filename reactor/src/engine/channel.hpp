@@ -52,6 +52,10 @@ struct Channel {
   std::size_t front_sent = 0;  // bytes of send_queue.front() already on the wire
   bool bye_sent = false;       // a Bye frame went out: nothing more is sent
   Clock::time_point send_progress{};  // last time bytes went out, or the queue became non-empty
+  // Whether a post written at once completes an exchange (D-84): a frame came in since the last
+  // write, or the channel has been quiet.
+  Clock::time_point last_write{};
+  bool read_since_write = true;
 
   // Receiving (spec 9.3): a frame goes into a pool message only when it is whole in hand; one that
   // arrives in pieces is assembled in `partial` (the channel's own memory, not the pool).

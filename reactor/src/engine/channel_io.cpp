@@ -238,6 +238,7 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
   if (ch.first_id == 0) ch.first_id = m->header.message_id;
   const OpCode op = m->header.opcode;
   ++ch.frames_in;
+  ch.read_since_write = true;
   if (op == OpCode::hello_request) ch.handshake_deadline = {};
   if (op == OpCode::hello_request && !detail::stamp_peer_headers(m->text_headers, ch.peer)) {
     close_channel(ch, Status::invalid_headers_len);  // no room to say who the peer is (D-72)
@@ -253,8 +254,8 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
 }
 
 void EngineImpl::on_writable(Channel& ch) {
-  std::array<ConstBuffer, 3> parts{};
-  std::array<platform::ConstBuffer, 3 * 40> iov{};
+  std::array<ConstBuffer, 3> parts;
+  auto& iov = send_iov_;  // a member: not cleared on every write (the hot path)
   for (int round = 0; round < kMaxWritesPerEvent && !ch.send_queue.empty() && !ch.bye_sent; ++round) {
     // Gather up to 40 frames into one send; a frame after a Bye frame is never sent.
     std::size_t frames = 0;
@@ -279,7 +280,11 @@ void EngineImpl::on_writable(Channel& ch) {
       lose_peer(ch, io_failure(r.error, Status::send_failed));
       return;
     }
-    if (r.bytes > 0) ch.send_progress = now_;
+    if (r.bytes > 0) {
+      ch.send_progress = now_;
+      ch.last_write = now_;
+      ch.read_since_write = false;
+    }
     std::size_t left = r.bytes;
     for (std::size_t f = 0; f < frames; ++f) {
       FrameEncoder& enc = encoders_[f];

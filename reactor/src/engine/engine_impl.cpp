@@ -98,7 +98,14 @@ MessagePtr EngineImpl::get() {
 
 MessagePtr EngineImpl::get(std::chrono::milliseconds timeout) {
   if (shutting_down_.load(std::memory_order_acquire)) return {};
-  MessagePtr m = pool_->get(timeout);  // shutdown() cancels the wait
+  MessagePtr m = pool_->get();
+  if (!m) {
+    // Messages come back from writes, which need someone in the poller while we sleep (D-83).
+    pool_waiters_.fetch_add(1);
+    wake();
+    m = pool_->get(timeout);  // shutdown() cancels the wait
+    pool_waiters_.fetch_sub(1);
+  }
   if (shutting_down_.load(std::memory_order_acquire)) return {};
   return m;
 }
@@ -211,6 +218,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
   // after a failed try is announced (the reactor releases, then reads room_waiters_; we register,
   // then read the count in post()).
   room_waiters_.fetch_add(1);
+  wake();  // room comes from writes, which need someone in the poller while we sleep (D-83)
   std::unique_lock lock(room_mu_);
   for (;;) {
     const std::uint64_t epoch = room_epoch_;
@@ -235,40 +243,17 @@ void EngineImpl::notify_room() {
   room_cv_.notify_all();
 }
 
-// Queues a command for the reactor. Refused (the caller keeps the message) once the reactor has
-// stopped, or for a message of a group whose destroy() is already queued: after that command no
-// other may name the group, which is what keeps Command::group valid (D-81).
-Status EngineImpl::submit(Command& c) {
-  {
-    std::lock_guard lock(mailbox_mu_);
-    if (stopped_ || c.group->destroy_queued) return Status::shutdown_started;
-    if (c.kind == Command::Kind::destroy_group) c.group->destroy_queued = true;
-    // Wake only on the empty -> non-empty edge: the reactor takes every queued command per wake,
-    // so a wake per post would cost a syscall per message for nothing.
-    const bool was_empty = mailbox_.empty();
-    mailbox_.push_back(std::move(c));
-    if (!was_empty) return Status::success;
-  }
-  wake();
-  return Status::success;
-}
-
-void EngineImpl::wake() noexcept {
-  if (auto st = poller_->notifier().notify(); !st.ok()) {
-    log_.unexpected(detail::LogLevel::error, st.error(), "waking the reactor failed: ");
-  }
-}
-
 Status EngineImpl::update_receiver(detail::GroupState& group, MessagePtr msg) {
   if (msg) {
     msg->header.status = Status::receiver_update;
     msg->header.origin = Origin::application;
     group.deliver(std::move(msg));
-    return Status::success;
+  } else {
+    MessagePtr sig = engine_signal(0, 0, Status::receiver_update);
+    if (!sig) return Status::pool_empty;
+    group.deliver(std::move(sig));
   }
-  MessagePtr sig = engine_signal(0, 0, Status::receiver_update);
-  if (!sig) return Status::pool_empty;
-  group.deliver(std::move(sig));
+  wake();  // a receiver holding the loop sleeps in the poller, not on the group's queue
   return Status::success;
 }
 
@@ -286,18 +271,16 @@ void EngineImpl::shutdown() {
   shutting_down_.store(true, std::memory_order_release);
   pool_->cancel_waits();  // get(timeout) returns at once
   notify_room();          // post(msg, wait_for_room) returns shutdown_started
+  bool notify = false;
   {
-    std::lock_guard lock(mailbox_mu_);
+    std::lock_guard lock(loop_mu_);
     stop_ = true;
+    notify = kick_locked();  // a receiver or the reactor thread asleep in the poller lets go
+    want_reactor_locked();   // the reactor thread takes the loop and finishes (run())
+    handover_cv_.notify_all();
   }
-  wake();
+  if (notify) notify_poller();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
-
-void EngineImpl::hand_back(detail::GroupState& group, MessagePtr m, Status status) {
-  m->header.origin = Origin::engine;
-  m->header.status = status;
-  group.deliver(std::move(m));
 }
 
 MessagePtr EngineImpl::engine_signal(ChannelNumber n, MessageId id, Status status) {

@@ -28,6 +28,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     {
       std::lock_guard lock(mu_);
       inbox_.push_back(std::move(m));
+      pending_.store(true, std::memory_order_release);
       wake = receiver_waiting_;
     }
     if (wake) cv_.notify_one();
@@ -44,6 +45,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
         for (MessagePtr& m : batch) inbox_.push_back(std::move(m));
         batch.clear();
       }
+      pending_.store(true, std::memory_order_release);
       wake = receiver_waiting_;
     }
     if (wake) cv_.notify_one();
@@ -64,18 +66,16 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
   // The next message if one is queued, without waiting.
   MessagePtr try_take() {
     if (MessagePtr m = take_local()) return m;
+    if (!pending_.load(std::memory_order_acquire)) return {};  // nothing delivered: no lock
     {
       std::lock_guard lock(mu_);
-      if (inbox_.empty()) return {};
-      local_.swap(inbox_);
+      take_inbox_locked();
     }
     return take_local();
   }
-  // True when a message is queued (local or inbox). Cheap enough to poll between loop iterations.
-  [[nodiscard]] bool has_messages() {
-    if (local_next_ < local_.size()) return true;
-    std::lock_guard lock(mu_);
-    return !inbox_.empty();
+  // True when a message is queued (local or inbox). No lock: polled between loop iterations.
+  [[nodiscard]] bool has_messages() const noexcept {
+    return local_next_ < local_.size() || pending_.load(std::memory_order_acquire);
   }
 
   MessagePtr wait(std::chrono::milliseconds timeout, ReceiveEnd* end) {
@@ -90,7 +90,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
       receiver_waiting_ = false;
     }
     if (!inbox_.empty()) {
-      local_.swap(inbox_);
+      take_inbox_locked();
       lock.unlock();
       if (end != nullptr) *end = ReceiveEnd::message;
       return take_local();
@@ -122,6 +122,10 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
   bool destroy_queued = false;
 
  private:
+  void take_inbox_locked() {
+    local_.swap(inbox_);  // local_ is empty here (take_local() cleared it)
+    pending_.store(false, std::memory_order_relaxed);
+  }
   MessagePtr take_local() {
     if (local_next_ < local_.size()) return std::move(local_[local_next_++]);
     if (!local_.empty()) {
@@ -136,6 +140,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
   std::condition_variable destroyed_cv_;  // destroy() waits here
   std::vector<MessagePtr> inbox_;
   std::atomic<bool> closed_{false};
+  std::atomic<bool> pending_{false};  // inbox_ is not empty (written under mu_, read without it)
   bool destroyed_ = false;
   bool receiver_waiting_ = false;  // the receiver sleeps on cv_ (a delivery notifies only then)
   // The receiver's share: taken from inbox_ in one swap, served from local_next_ on.

@@ -15,6 +15,12 @@ namespace tofu {
 using detail::Channel;
 using detail::ChannelKind;
 
+namespace {
+// How long a channel must have been quiet for a post to be written by the posting thread itself
+// although no frame came in since the channel's last write (D-84).
+constexpr auto kStreamGap = std::chrono::microseconds(200);
+}  // namespace
+
 void EngineImpl::run() noexcept {
   Status reason = Status::shutdown_started;
   try {
@@ -34,43 +40,6 @@ void EngineImpl::run() noexcept {
   }
 }
 
-void EngineImpl::loop() {
-  std::array<platform::ReadyEvent, 256> events{};
-  for (;;) {
-    {
-      std::lock_guard lock(mailbox_mu_);
-      if (stop_) return;
-    }
-    auto waited = poller_->wait(events, timers_.wait_ms(detail::Clock::now()));
-    now_ = detail::Clock::now();
-    if (fault_hook_) fault_hook_("wait");
-    if (!waited.ok()) {
-      log_.unexpected(detail::LogLevel::error, waited.error());
-      throw std::runtime_error(waited.error().message());
-    }
-    if (waited.value().woken) {
-      if (pool_became_available_.exchange(false)) {
-        pool_watch_armed_ = false;
-        resume_paused();
-      }
-      take_commands(batch_);
-      dispatch_batch();
-    }
-    for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events[i]);
-    expire_due();
-    reap_closed();
-    for (ChannelNumber n : dirty_) {
-      if (Channel* ch = find(n)) {
-        ch->dirty = false;
-        sync_interest(*ch);
-      }
-    }
-    dirty_.clear();
-    recycle_written();
-    flush_deliveries();
-  }
-}
-
 // Dispatches batch_ in order, then writes each channel that got messages once (one gathered send
 // for many posts). A command stays in batch_ until the whole batch is done: if dispatching throws,
 // fail_everything() still finds the ones not handled (their message is still in them, D-27).
@@ -85,7 +54,7 @@ void EngineImpl::dispatch_batch() {
 }
 
 void EngineImpl::take_commands(std::vector<Command>& out) {
-  std::lock_guard lock(mailbox_mu_);
+  std::lock_guard lock(loop_mu_);
   if (out.empty()) {
     out.swap(mailbox_);
   } else {
@@ -98,8 +67,10 @@ void EngineImpl::fail_everything(Status reason) {
   std::vector<Command> pending = std::move(batch_);  // a batch interrupted by a failure
   batch_.clear();
   {
-    std::lock_guard lock(mailbox_mu_);
-    stopped_ = true;  // from now on submit() refuses
+    std::lock_guard lock(loop_mu_);
+    stopped_ = true;  // from now on submit() refuses and receivers wait on their queues
+    stop_ = true;
+    handover_cv_.notify_all();
   }
   shutting_down_.store(true, std::memory_order_release);
   take_commands(pending);
@@ -220,7 +191,11 @@ void EngineImpl::flush_posted() {
     if (ch == nullptr) continue;
     ch->flush_queued = false;
     if (ch->closing || ch->draining || ch->kind != ChannelKind::connected) continue;
-    on_writable(*ch);
+    // A thread in post() writes at once what completes an exchange (an answer, a request after its
+    // response, the first message after a pause). A stream of posts instead goes to the reactor
+    // thread, which gathers many messages per send: the queued output makes the loop's release
+    // wake it, and later posts find it holding the loop (D-84).
+    if (role_ != Owner::poster || ch->read_since_write || now_ - ch->last_write >= kStreamGap) on_writable(*ch);
     mark_dirty(*ch);
   }
   to_flush_.clear();
@@ -255,7 +230,7 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
     return raw;
   }
   raw->in_poller = true;
-  raw->registered = raw->wanted();
+  set_registered(*raw, raw->wanted());
   return raw;
 }
 
@@ -393,7 +368,19 @@ void EngineImpl::sync_interest(Channel& ch) {
     close_channel(ch, Status::processing_failed);
     return;
   }
-  ch.registered = want;
+  set_registered(ch, want);
+}
+
+// Keeps write_registered_ (the loop's "someone must poll for this" count, D-83) in step.
+void EngineImpl::set_registered(Channel& ch, platform::Interest interest) {
+  if (ch.registered.write != interest.write) {
+    if (interest.write) {
+      ++write_registered_;
+    } else {
+      --write_registered_;
+    }
+  }
+  ch.registered = interest;
 }
 
 void EngineImpl::pause_reading(Channel& ch) {
@@ -422,7 +409,7 @@ void EngineImpl::release_socket(Channel& ch) {
   if (ch.in_poller) {
     if (auto st = poller_->remove(ch.sock); !st.ok()) log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", ch.number, ": ");
     ch.in_poller = false;
-    ch.registered = {};
+    set_registered(ch, {});
   }
   if (ch.sock != platform::kInvalidSocket) platform::close_socket(ch.sock);
   ch.sock = platform::kInvalidSocket;
@@ -562,7 +549,7 @@ void EngineImpl::give_back_pending(ChannelNumber n, Status reason) {
   }
   std::vector<Command> mine;
   {
-    std::lock_guard lock(mailbox_mu_);
+    std::lock_guard lock(loop_mu_);
     const auto keep = std::stable_partition(mailbox_.begin(), mailbox_.end(), [&](const Command& c) { return !for_channel(c); });
     std::move(keep, mailbox_.end(), std::back_inserter(mine));
     mailbox_.erase(keep, mailbox_.end());
