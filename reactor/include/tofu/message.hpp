@@ -20,6 +20,8 @@ using ChannelNumber = std::uint16_t;
 /// Message id: a response carries the id of the request it answers.
 using MessageId = std::uint64_t;
 
+class FrameDecoder;
+
 /// Size of the binary header on the wire.
 inline constexpr std::size_t kBinaryHeaderSize = 16;
 inline constexpr std::size_t kMaxTextHeadersLen = 65535;  ///< u16 on the wire
@@ -174,6 +176,7 @@ class TOFU_API TextHeaders {
   friend bool operator==(const TextHeaders&, const TextHeaders&) = default;
 
  private:
+  friend class FrameDecoder;  // appends received bytes without zero-filling first
   std::vector<std::byte> raw_;
 };
 
@@ -219,6 +222,7 @@ class TOFU_API Message {
   friend bool operator==(const Message&, const Message&) = default;
 
  private:
+  friend class FrameDecoder;  // appends received bytes without zero-filling first
   std::vector<std::byte> body_;
 };
 

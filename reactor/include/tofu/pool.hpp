@@ -71,6 +71,9 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   /// An idle message, a new one while fewer than `max` are alive, else an empty MessagePtr.
   /// The message is reset: default header, no text headers, empty body.
   [[nodiscard]] MessagePtr get();
+  /// Up to `n` messages as get() would give them one by one, appended to `out` under one lock
+  /// (fewer when the pool runs out). Returns how many were added.
+  std::size_t get_many(std::size_t n, std::vector<MessagePtr>& out);
   /// Like get(), but when every message is in use waits up to `timeout` for one to come back
   /// (no polling: the thread sleeps until a message is returned, the timeout passes or
   /// cancel_waits() is called). Empty on timeout or after cancel_waits().

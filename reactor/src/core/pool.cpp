@@ -72,6 +72,36 @@ MessagePtr Pool::take_locked(std::unique_lock<std::mutex>& lock) {
   return MessagePtr(m.release(), Recycler(weak_from_this()));
 }
 
+std::size_t Pool::get_many(std::size_t n, std::vector<MessagePtr>& out) {
+  std::size_t from_idle = 0;
+  std::size_t fresh = 0;
+  const std::size_t first = out.size();
+  out.reserve(first + n);  // nothing below allocates `out` (so nothing taken can leak)
+  {
+    const std::lock_guard<std::mutex> lock(mu_);
+    from_idle = std::min(n, idle_.size());
+    fresh = std::min(n - from_idle, max_ - std::min(max_, idle_.size() + in_use_));
+    const std::weak_ptr<Pool> self = weak_from_this();
+    for (std::size_t i = 0; i < from_idle; ++i) {
+      out.emplace_back(idle_.back().release(), Recycler(self));
+      idle_.pop_back();
+    }
+    in_use_ += from_idle + fresh;
+    high_water_ = std::max(high_water_, in_use_);
+    created_ += fresh;
+  }
+  std::size_t made = 0;
+  try {
+    const std::weak_ptr<Pool> self = weak_from_this();
+    for (; made < fresh; ++made) out.emplace_back(fresh_message().release(), Recycler(self));
+  } catch (const std::bad_alloc&) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    in_use_ -= fresh - made;
+    created_ -= fresh - made;
+  }
+  return out.size() - first;
+}
+
 MessagePtr Pool::get(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock<std::mutex> lock(mu_);
@@ -100,6 +130,7 @@ MessagePtr Pool::clone(const Message& src) {
 namespace {
 void clean(Message& m, std::size_t retain) noexcept {
   m.reset();
+  if (m.body_capacity() <= retain && m.text_headers.capacity() <= retain) return;  // the usual case
   try {
     m.trim_capacity(retain);
   } catch (const std::bad_alloc&) {

@@ -128,6 +128,38 @@ void EngineImpl::track_frame_deadline(Channel& ch) {
 // Returns false when the channel stopped reading: closed (protocol error or violation), or paused
 // because the pool is empty (the rest is stashed).
 bool EngineImpl::decode_buffered(Channel& ch, std::span<const std::byte> bytes) {
+  const bool reading = decode_frames(ch, bytes);
+  if (!spare_.empty()) pool_->recycle_all(spare_);  // fetched for frames a close or pause left unread
+  return reading;
+}
+
+// A pool message for the frame whose header was just read, all of which is in `rest`: taken from
+// the messages fetched for this read, which are fetched once for every whole frame in it (one pool
+// lock per read rather than one per frame, D-82).
+MessagePtr EngineImpl::message_for_frame(const Channel& ch, std::span<const std::byte> rest) {
+  if (spare_.empty()) {
+    constexpr std::size_t kMost = 256;
+    std::size_t n = 1;
+    std::size_t off = ch.decoder.frame_remaining();
+    while (n < kMost && off + kBinaryHeaderSize <= rest.size()) {
+      const std::byte* h = rest.data() + off;
+      const std::size_t thl = std::to_integer<std::size_t>(h[12]) << 8 | std::to_integer<std::size_t>(h[13]);
+      const std::size_t bl = std::to_integer<std::size_t>(h[14]) << 8 | std::to_integer<std::size_t>(h[15]);
+      off += kBinaryHeaderSize + thl + bl;
+      if (off > rest.size()) break;
+      ++n;
+    }
+    if (n == 1) return pool_->get();  // a lone frame (request/response traffic): the plain path
+    pool_->get_many(n, spare_);
+    if (spare_.empty()) return {};
+    std::reverse(spare_.begin(), spare_.end());  // taken from the back: the pool's order
+  }
+  MessagePtr m = std::move(spare_.back());
+  spare_.pop_back();
+  return m;
+}
+
+bool EngineImpl::decode_frames(Channel& ch, std::span<const std::byte> bytes) {
   for (;;) {
     if (ch.partial_complete) {
       MessagePtr m = pool_->get();
@@ -158,7 +190,7 @@ bool EngineImpl::decode_buffered(Channel& ch, std::span<const std::byte> bytes) 
     MessagePtr whole;
     if (ch.decoder.awaiting_target()) {
       if (bytes.size() >= ch.decoder.frame_remaining()) {
-        whole = pool_->get();
+        whole = message_for_frame(ch, bytes);
         if (!whole) return stash_and_pause(ch, bytes);
         ch.pool_signal_sent = false;
         target = whole.get();

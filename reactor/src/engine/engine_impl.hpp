@@ -12,11 +12,11 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/channel.hpp"
 #include "engine/channel_registry.hpp"
+#include "engine/channel_table.hpp"
 #include "engine/group_state.hpp"
 #include "engine/logger.hpp"
 #include "platform/common/poller.hpp"
@@ -100,6 +100,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void on_readable(detail::Channel& ch);
   void on_writable(detail::Channel& ch);
   bool decode_buffered(detail::Channel& ch, std::span<const std::byte> bytes);
+  bool decode_frames(detail::Channel& ch, std::span<const std::byte> bytes);
+  MessagePtr message_for_frame(const detail::Channel& ch, std::span<const std::byte> rest);
   bool stash_and_pause(detail::Channel& ch, std::span<const std::byte> rest);
   Status admit_frame(detail::Channel& ch, const BinaryHeader& h);
   bool deliver_frame(detail::Channel& ch, MessagePtr m);
@@ -124,7 +126,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void flush_deliveries();
   void recycle_written();
   MessagePtr engine_signal(ChannelNumber n, MessageId id, Status status);
-  detail::Channel* find(ChannelNumber n);
+  detail::Channel* find(ChannelNumber n) const noexcept { return channels_.find(n); }
 
   // ---- shared state ----
   std::shared_ptr<Pool> pool_;         // the application's messages (bounded)
@@ -181,13 +183,15 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
 
   // The loop holder's state (the reactor thread's, or whoever holds the loop)
   Owner role_ = Owner::reactor;  // who holds it now (a copy of owner_ for the holder)
+  detail::GroupState* guest_group_ = nullptr;  // a receiver holding the loop: its group
   std::array<platform::ReadyEvent, 256> events_{};
   std::size_t write_registered_ = 0;  // sockets registered with write interest (unwritten output, connects)
-  std::unordered_map<ChannelNumber, std::unique_ptr<detail::Channel>> channels_;
+  detail::ChannelTable channels_;
   std::vector<ChannelNumber> closed_;  // closed this iteration, erased after the event batch
   std::vector<Command> batch_;  // commands taken from the mailbox, being dispatched (D-27)
   std::vector<std::shared_ptr<detail::GroupState>> outboxes_;  // groups with deliveries this iteration
   std::vector<MessagePtr> written_;  // fully written this iteration: back to the pool in one go
+  std::vector<MessagePtr> spare_;    // fetched for the whole frames of the read being decoded
   std::function<void(std::string_view)> fault_hook_;
   std::vector<ChannelNumber> to_flush_;  // got posted messages in this batch
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration

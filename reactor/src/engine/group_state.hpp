@@ -73,6 +73,22 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     }
     return take_local();
   }
+  // The receiving thread delivering to itself (it holds the loop, D-83): straight into its own
+  // share, after anything another thread put into the inbox earlier.
+  void deliver_to_self(std::vector<MessagePtr>& batch) {
+    if (pending_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(mu_);
+      take_inbox_locked();
+    }
+    if (local_next_ == local_.size()) {
+      local_.clear();
+      local_next_ = 0;
+      local_.swap(batch);
+      return;
+    }
+    for (MessagePtr& m : batch) local_.push_back(std::move(m));
+    batch.clear();
+  }
   // True when a message is queued (local or inbox). No lock: polled between loop iterations.
   [[nodiscard]] bool has_messages() const noexcept {
     return local_next_ < local_.size() || pending_.load(std::memory_order_acquire);
@@ -123,7 +139,14 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
 
  private:
   void take_inbox_locked() {
-    local_.swap(inbox_);  // local_ is empty here (take_local() cleared it)
+    if (local_next_ == local_.size()) {
+      local_.clear();
+      local_next_ = 0;
+      local_.swap(inbox_);
+    } else {
+      for (MessagePtr& m : inbox_) local_.push_back(std::move(m));
+      inbox_.clear();
+    }
     pending_.store(false, std::memory_order_relaxed);
   }
   MessagePtr take_local() {

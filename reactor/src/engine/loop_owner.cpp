@@ -319,8 +319,10 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
       owner_blocked_ = t != 0;
       lock.unlock();
       role_ = Owner::guest;
+      guest_group_ = &g;
       lead(g, deadline, t);
       release_loop();
+      guest_group_ = nullptr;
     } else if (!follow && owner_ == Owner::reactor && followers_ == 0 && !handover_) {
       // The reactor thread holds the loop, most likely asleep in the poller: ask for it.
       handover_ = true;

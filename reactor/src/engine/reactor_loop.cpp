@@ -82,9 +82,9 @@ void EngineImpl::fail_everything(Status reason) {
       give_back(c, reason);
     }
   }
-  for (auto& [n, ch] : channels_) {
-    if (!ch->closing) close_channel(*ch, reason);
-  }
+  channels_.for_each([&](Channel& ch) {
+    if (!ch.closing) close_channel(ch, reason);
+  });
   reap_closed();
   recycle_written();
   flush_deliveries();
@@ -98,9 +98,9 @@ void EngineImpl::fail_everything(Status reason) {
 
 void EngineImpl::dispatch(Command& c) {
   if (c.kind == Command::Kind::destroy_group) {
-    for (auto& [n, ch] : channels_) {
-      if (ch->group.get() == c.group && !ch->closing) close_channel(*ch, Status::channel_closed);
-    }
+    channels_.for_each([&](Channel& ch) {
+      if (ch.group.get() == c.group && !ch.closing) close_channel(ch, Status::channel_closed);
+    });
     reap_closed();
     flush_deliveries();  // what the closes returned is in the queue before the group reports its end
     c.group->mark_destroyed();
@@ -175,14 +175,18 @@ void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
   } else {
     ch.send_queue.push_back(std::move(m));
   }
-  if (send_timeout_.count() > 0) schedule(ch);  // usually a no-op: an entry is already due earlier
-  // Written once after the whole command batch (flush_posted): one gathered send for many posts,
-  // and no poll round trip before the first write.
-  if (ch.kind == ChannelKind::connected && !ch.flush_queued) {
+  // The send-stall deadline is at most now + send_timeout: an entry due by then already covers it.
+  if (send_timeout_.count() > 0 && (ch.timer_at == detail::Clock::time_point{} || ch.timer_at > now_ + send_timeout_)) {
+    schedule(ch);
+  }
+  // Written once after the whole command batch (flush_posted, which then re-syncs the interest):
+  // one gathered send for many posts, and no poll round trip before the first write.
+  if (ch.kind != ChannelKind::connected) {
+    mark_dirty(ch);
+  } else if (!ch.flush_queued) {
     ch.flush_queued = true;
     to_flush_.push_back(ch.number);
   }
-  mark_dirty(ch);
 }
 
 void EngineImpl::flush_posted() {
@@ -201,18 +205,13 @@ void EngineImpl::flush_posted() {
   to_flush_.clear();
 }
 
-Channel* EngineImpl::find(ChannelNumber n) {
-  const auto it = channels_.find(n);
-  return it == channels_.end() ? nullptr : it->second.get();
-}
-
 Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::NativeSocket s,
                                  std::shared_ptr<detail::GroupState> group, detail::ChannelRef shared) {
-  if (const auto old = channels_.find(n); old != channels_.end()) {
+  if (channels_.find(n) != nullptr) {
     // Only possible when more than the quarantine's 1024 numbers were freed in one iteration:
     // the old channel is already fully closed, so it can go now rather than at reap time.
     std::erase(closed_, n);
-    channels_.erase(old);
+    channels_.erase(n);
   }
   auto ch = std::make_unique<Channel>();
   ch->number = n;
@@ -222,8 +221,7 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   ch->group = std::move(group);
   ch->shared = shared;
   ch->close_signal = engine_signal(n, 0, Status::channel_closed);
-  Channel* raw = ch.get();
-  channels_[n] = std::move(ch);
+  Channel* raw = channels_.insert(std::move(ch));
   if (auto st = poller_->add(s, raw->wanted(), raw->key); !st.ok()) {
     log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", n, ": ");
     close_channel(*raw, Status::processing_failed);
@@ -353,8 +351,10 @@ void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
   }
 }
 
+// Queues the channel for an interest re-sync at the end of the iteration, if its interest changed.
+// Called after the change (the wanted interest is compared now).
 void EngineImpl::mark_dirty(Channel& ch) {
-  if (ch.dirty || ch.closing) return;
+  if (ch.dirty || ch.closing || ch.wanted() == ch.registered) return;
   ch.dirty = true;
   dirty_.push_back(ch.number);
 }
@@ -580,7 +580,11 @@ void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status s
 void EngineImpl::flush_deliveries() {
   for (auto& g : outboxes_) {
     g->outbox_listed = false;
-    g->deliver(g->outbox);
+    if (g.get() == guest_group_) {
+      g->deliver_to_self(g->outbox);  // we are its receiving thread: no lock, no wake-up
+    } else {
+      g->deliver(g->outbox);
+    }
   }
   outboxes_.clear();
 }
