@@ -113,6 +113,8 @@ std::string self_exe();
 
 // ---- ours (tofu engine); `backend` is "poll" or "epoll" ----
 namespace ours {
+// EngineOptions::spin for every engine made from now on (0, the default: no busy-polling).
+void set_spin(std::chrono::microseconds spin);
 std::vector<double> latency(Net net, const std::string& backend, const LatencyParams& p);
 ThroughputResult throughput(Net net, const std::string& backend, const ThroughputParams& p);
 FaninResult fanin(Net net, const std::string& backend, const FaninParams& p);

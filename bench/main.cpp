@@ -452,7 +452,7 @@ void usage() {
       "tofu_bench [--quick] [--csv FILE] [--cdf FILE] [--only latency,throughput,fanin,scale,churn]\n"
       "           [--backends poll,epoll] [--scale-backends epoll] [--sizes 64,1024,65535] [--transports tcp,uds]\n"
       "           [--scale-channels N] [--fanin-clients 100,1000] [--seconds S] [--rounds 3]\n"
-      "           [--impls ours,floor,zmq]\n"
+      "           [--impls ours,floor,zmq] [--spin US]\n"
       "Prints a markdown table (ours = tofu, floor = raw sockets, zmq = libzmq) on stdout;\n"
       "progress on stderr. --csv writes every row, --cdf the 64 B RTT CDFs for bench/plot.gp.");
 }
@@ -523,6 +523,8 @@ int main(int argc, char** argv) {
       o.run_zmq = has("zmq");
     } else if (a == "--seconds") {
       o.seconds = std::stod(next());
+    } else if (a == "--spin") {
+      ours::set_spin(std::chrono::microseconds(std::stol(next())));
     } else if (a == "--help" || a == "-h") {
       usage();
       return 0;

@@ -21,6 +21,7 @@ using namespace tofu;
 using namespace std::chrono_literals;
 
 constexpr auto kWait = 5000ms;  // no single message may take longer than this
+std::chrono::microseconds g_spin{0};
 
 std::unique_ptr<Engine> make_engine(const std::string& backend, std::size_t initial, std::size_t max) {
   EngineOptions o;
@@ -29,6 +30,7 @@ std::unique_ptr<Engine> make_engine(const std::string& backend, std::size_t init
   // The scenarios measure one busy channel at a time: it may use the whole pool, as a libzmq pipe
   // may fill its whole high-water mark (the default cap is a quarter, spec 9.1).
   o.flow.max_queued_per_channel = max;
+  o.spin = g_spin;
   if (!parse_backend(backend, o.backend)) throw std::runtime_error("unknown backend " + backend);
   std::string err;
   auto e = Engine::create(o, &err);
@@ -197,6 +199,8 @@ MessagePtr round_trip(ChannelGroup& g, MessagePtr m) {
 }
 
 }  // namespace
+
+void set_spin(std::chrono::microseconds spin) { g_spin = spin; }
 
 std::vector<double> latency(Net net, const std::string& backend, const LatencyParams& p) {
   Server srv(net, backend, 64, 1024, Server::Mode::echo);

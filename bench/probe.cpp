@@ -5,7 +5,7 @@
 // difference, so set-up and tear-down cancel out.
 //
 //   tofu_probe rtt|throughput [--impl ours|floor|zmq] [--transport tcp|uds] [--backend epoll]
-//              [--size 64] [--count N]
+//              [--size 64] [--count N] [--spin US]
 #include <sys/resource.h>
 
 #include <cstdio>
@@ -37,7 +37,7 @@ Usage usage_now() {
 
 int usage_error() {
   std::fputs("tofu_probe rtt|throughput [--impl ours|floor|zmq] [--transport tcp|uds] [--backend epoll]\n"
-             "           [--size 64] [--count N]\n",
+             "           [--size 64] [--count N] [--spin US]\n",
              stderr);
   return 2;
 }
@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
       size = static_cast<std::size_t>(std::stoul(v));
     } else if (a == "--count") {
       count = std::stol(v);
+    } else if (a == "--spin") {
+      ours::set_spin(std::chrono::microseconds(std::stol(v)));
     } else {
       return usage_error();
     }

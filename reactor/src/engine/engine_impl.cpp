@@ -86,6 +86,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       handshake_timeout_(options.flow.handshake_timeout),
       frame_timeout_(options.flow.frame_timeout),
       send_timeout_(options.flow.send_timeout),
+      spin_(std::max(options.spin, std::chrono::microseconds(0))),
       fault_hook_(options.fault_hook),
       read_buffer_(64 * 1024) {}
 

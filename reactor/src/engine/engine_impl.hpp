@@ -77,6 +77,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void on_owner_failure() noexcept;
   void lead_as_reactor();
   void lead(detail::GroupState& g, detail::Clock::time_point deadline, int first_timeout);
+  static void spin_for_delivery(const detail::GroupState& g, detail::Clock::time_point until);
 
   // ---- the loop's holder ----
   void run() noexcept;
@@ -144,6 +145,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   const std::chrono::milliseconds handshake_timeout_;
   const std::chrono::milliseconds frame_timeout_;
   const std::chrono::milliseconds send_timeout_;
+  const std::chrono::microseconds spin_;  // EngineOptions::spin (D-86)
   std::mutex room_mu_;                      // post(msg, wait_for_room) sleeps on room_cv_
   std::condition_variable room_cv_;
   std::uint64_t room_epoch_ = 0;            // bumped (room_mu_) whenever room may have appeared
@@ -185,6 +187,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   Owner role_ = Owner::reactor;  // who holds it now (a copy of owner_ for the holder)
   detail::GroupState* guest_group_ = nullptr;  // a receiver holding the loop: its group
   std::array<platform::ReadyEvent, 256> events_{};
+  bool busy_iteration_ = false;       // the last iteration had events or commands (spin, D-86)
   std::size_t write_registered_ = 0;  // sockets registered with write interest (unwritten output, connects)
   detail::ChannelTable channels_;
   std::vector<ChannelNumber> closed_;  // closed this iteration, erased after the event batch

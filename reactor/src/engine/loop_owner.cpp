@@ -185,6 +185,7 @@ bool EngineImpl::iterate(int timeout_ms, bool marked) {
     pool_watch_armed_ = false;
     resume_paused();
   }
+  busy_iteration_ = waited.value().count > 0 || !batch_.empty();
   dispatch_batch();
   for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events_[i]);
   finish_iteration();
@@ -277,8 +278,14 @@ void EngineImpl::loop() {
 // Runs the loop until shutdown (returns holding it) or until a receiver asked for it and nothing
 // needs the reactor thread (returns having let go).
 void EngineImpl::lead_as_reactor() {
+  Clock::time_point spin_end{};
   for (;;) {
-    iterate(timers_.wait_ms(Clock::now()), false);
+    int t = timers_.wait_ms(Clock::now());
+    if (spin_.count() > 0) {  // after work, more work is likely soon: poll without blocking (D-86)
+      if (busy_iteration_) spin_end = now_ + spin_;
+      if (now_ < spin_end) t = 0;
+    }
+    iterate(t, false);
     const bool busy = needs_poller();
     const Clock::time_point next_timer = timers_.empty() ? Clock::time_point{} : timers_.next();
     std::lock_guard lock(loop_mu_);
@@ -315,7 +322,7 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
       int t = ms_until(deadline, now);
       const int timer = timers_.wait_ms(now);
       if (timer >= 0 && timer < t) t = timer;
-      if (kicked_) t = 0;
+      if (kicked_ || spin_.count() > 0) t = 0;  // with spin: poll without blocking first (D-86)
       owner_blocked_ = t != 0;
       lock.unlock();
       role_ = Owner::guest;
@@ -344,6 +351,7 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
     if (follow) {
       ++followers_;
       lock.unlock();
+      if (spin_.count() > 0) spin_for_delivery(g, std::min(deadline, now + spin_));
       MessagePtr m = g.wait(std::chrono::ceil<std::chrono::milliseconds>(deadline - now), end);
       lock.lock();
       --followers_;
@@ -357,12 +365,23 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
   }
 }
 
+// EngineOptions::spin for a receiver that waits for another holder's deliveries: watch the queue's
+// flag (no syscall) until `until` before sleeping on it (D-86).
+void EngineImpl::spin_for_delivery(const detail::GroupState& g, Clock::time_point until) {
+  for (unsigned i = 0;; ++i) {
+    if (g.has_messages() || g.closed()) return;
+    if ((i & 63) == 63 && Clock::now() >= until) return;
+  }
+}
+
 // Holds the loop for a receiver until its group has a message, the group closes, the deadline
 // passes or the engine stops. The first wait (`first_timeout`) was marked by receive().
 void EngineImpl::lead(detail::GroupState& g, Clock::time_point deadline, int first_timeout) {
   try {
     bool marked = true;
     int t = first_timeout;
+    // EngineOptions::spin: the poller is asked without blocking until the spin time is up (D-86).
+    const Clock::time_point spin_end = spin_.count() > 0 ? Clock::now() + spin_ : Clock::time_point{};
     for (;;) {
       const bool go_on = iterate(t, marked);
       if (g.has_messages() || g.closed() || now_ >= deadline || !go_on) return;
@@ -370,6 +389,7 @@ void EngineImpl::lead(detail::GroupState& g, Clock::time_point deadline, int fir
       t = ms_until(deadline, now_);
       const int timer = timers_.wait_ms(now_);
       if (timer >= 0 && timer < t) t = timer;
+      if (now_ < spin_end) t = 0;
     }
   } catch (...) {
     on_owner_failure();
