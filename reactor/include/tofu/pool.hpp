@@ -22,6 +22,9 @@ struct PoolOptions {
   /// A returned message whose body or text-header buffer has a larger capacity than this gets that
   /// buffer released (so one huge message does not pin memory in the pool forever).
   std::size_t retain_capacity = 65536;
+  /// Text-header and body bytes a message made by this pool has room for from the start.
+  std::size_t text_headers_capacity = kInitialTextHeadersCapacity;
+  std::size_t body_capacity = kInitialBodyCapacity;  ///< see text_headers_capacity
 };
 
 /// A snapshot of a pool's accounting (Pool::stats(), Engine::pool_stats()).
@@ -105,8 +108,12 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   [[nodiscard]] bool available_locked() const noexcept { return !idle_.empty() || idle_.size() + in_use_ < max_; }
   MessagePtr take_locked(std::unique_lock<std::mutex>& lock);
 
+  [[nodiscard]] std::unique_ptr<Message> fresh_message() const;
+
   const std::size_t max_;
   const std::size_t retain_;
+  const std::size_t text_capacity_;
+  const std::size_t body_capacity_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Message>> idle_;
   std::size_t in_use_ = 0;

@@ -5,17 +5,6 @@
 #include <utility>
 
 namespace tofu {
-namespace {
-
-std::unique_ptr<Message> fresh_message() {
-  auto m = std::make_unique<Message>();
-  m->text_headers.reserve(kInitialTextHeadersCapacity);
-  m->reserve_body(kInitialBodyCapacity);
-  return m;
-}
-
-}  // namespace
-
 void Recycler::operator()(Message* m) const noexcept {
   if (m == nullptr) return;
   if (const std::shared_ptr<Pool> pool = pool_.lock()) {
@@ -27,9 +16,18 @@ void Recycler::operator()(Message* m) const noexcept {
 
 std::shared_ptr<Pool> Pool::create(PoolOptions options) { return std::make_shared<Pool>(Key{}, options); }
 
+std::unique_ptr<Message> Pool::fresh_message() const {
+  auto m = std::make_unique<Message>();
+  if (text_capacity_ > 0) m->text_headers.reserve(text_capacity_);
+  if (body_capacity_ > 0) m->reserve_body(body_capacity_);
+  return m;
+}
+
 Pool::Pool(Key, PoolOptions options)
     : max_(std::max(options.max, options.initial)),
-      retain_(std::max(options.retain_capacity, kInitialBodyCapacity)) {
+      retain_(std::max(options.retain_capacity, kInitialBodyCapacity)),
+      text_capacity_(options.text_headers_capacity),
+      body_capacity_(options.body_capacity) {
   // Room for every message this pool may ever hold, so recycle() does not allocate under the lock
   // (for absurdly large caps only up to a bound; beyond it push_back may grow the vector).
   idle_.reserve(std::min<std::size_t>(max_, std::size_t{1} << 16));

@@ -2,7 +2,6 @@
 // One channel as the reactor sees it: a listener, an outgoing (client) connection or an accepted
 // (server) connection. Only the reactor thread touches a Channel.
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +10,7 @@
 #include "engine/channel_registry.hpp"
 #include "engine/deadline_queue.hpp"
 #include "engine/group_state.hpp"
+#include "engine/send_queue.hpp"
 #include "platform/common/readiness.hpp"
 #include "platform/common/socket_ops.hpp"
 #include "platform/common/uds_access.hpp"
@@ -48,7 +48,7 @@ struct Channel {
   bool flush_queued = false;   // queued for the write after this command batch
 
   // Sending: messages in order; the front one may be partly written.
-  std::deque<MessagePtr> send_queue;
+  SendQueue send_queue;
   std::size_t front_sent = 0;  // bytes of send_queue.front() already on the wire
   bool bye_sent = false;       // a Bye frame went out: nothing more is sent
   Clock::time_point send_progress{};  // last time bytes went out, or the queue became non-empty

@@ -7,6 +7,9 @@
 namespace tofu {
 namespace {
 
+// "~reason:" + the longest status name + CRLF, rounded up.
+constexpr std::size_t kReasonCapacity = 48;
+
 platform::PollerKind poller_kind(Backend b) {
   switch (b) {
     case Backend::poll: return platform::PollerKind::poll;
@@ -73,8 +76,10 @@ std::shared_ptr<EngineImpl> EngineImpl::create(const EngineOptions& options, std
 
 EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend)
     : pool_(Pool::create(options.pool)),
-      // One close signal per possible channel plus slack: this pool is never the bottleneck.
-      status_pool_(Pool::create(PoolOptions{0, 65536, 4096})),
+      // One close signal per possible channel plus slack: this pool is never the bottleneck. Its
+      // messages carry one short text header (`~reason`) and no body: each channel keeps one
+      // reserved (D-23), so they start with room for that only (D-87).
+      status_pool_(Pool::create(PoolOptions{0, 65536, 4096, kReasonCapacity, 0})),
       log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),

@@ -169,9 +169,7 @@ void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
   if (ch.send_queue.empty()) ch.send_progress = now_;  // the send-stall clock starts now (D-33)
   if (m->header.oob && !ch.send_queue.empty()) {
     // Out of band goes first, but never in front of a frame already partly on the wire.
-    auto pos = ch.send_queue.begin();
-    if (ch.front_sent > 0) ++pos;
-    ch.send_queue.insert(pos, std::move(m));
+    ch.send_queue.insert(ch.front_sent > 0 ? 1 : 0, std::move(m));
   } else {
     ch.send_queue.push_back(std::move(m));
   }
