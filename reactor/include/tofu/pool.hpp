@@ -38,19 +38,18 @@ struct PoolStats {
 
 class Pool;
 
-/// Deleter of MessagePtr: hands the message back to its pool, or frees it when the pool is gone.
+/// Deleter of MessagePtr: hands a pooled message back to the pool that made it, or frees it when
+/// that pool is gone (or the message was never a pool's). It holds no state: a message knows its
+/// pool, so a MessagePtr is one pointer and making, moving or destroying one costs no reference
+/// count (D-88).
 class TOFU_API Recycler {
  public:
-  /// A deleter that frees (no pool).
+  /// A deleter (it needs no pool: messages know theirs).
   Recycler() noexcept = default;
-  /// A deleter that returns messages to `pool` while it exists.
-  explicit Recycler(std::weak_ptr<Pool> pool) noexcept : pool_(std::move(pool)) {}
-  /// Returns `m` to the pool, or deletes it if the pool is gone.
+  /// Kept for source compatibility; the same as Recycler().
+  explicit Recycler(const std::weak_ptr<Pool>& /*pool*/) noexcept {}
+  /// Returns `m` to its pool, or deletes it if that pool is gone or it has none.
   void operator()(Message* m) const noexcept;
-
- private:
-  friend class Pool;
-  std::weak_ptr<Pool> pool_;
 };
 
 /// Move-only owner of a pooled message; destroying (or reset()ing) it returns the message.
@@ -104,17 +103,20 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
 
  private:
   friend class Recycler;
-  void recycle(Message* m) noexcept;
+  // Returns a message made by the pool of `home` (the pool may be gone: then it is freed).
+  static void recycle(detail::PoolHome* home, Message* m) noexcept;
+  void put_locked(std::unique_ptr<Message> m, std::vector<std::function<void()>>& ready) noexcept;
   [[nodiscard]] bool available_locked() const noexcept { return !idle_.empty() || idle_.size() + in_use_ < max_; }
   MessagePtr take_locked(std::unique_lock<std::mutex>& lock);
-
   [[nodiscard]] std::unique_ptr<Message> fresh_message() const;
 
   const std::size_t max_;
   const std::size_t retain_;
   const std::size_t text_capacity_;
   const std::size_t body_capacity_;
-  mutable std::mutex mu_;
+  // Shared with every message the pool made; holds the mutex that guards everything below, and
+  // outlives the pool while such messages exist.
+  detail::PoolHome* const home_;
   std::vector<std::unique_ptr<Message>> idle_;
   std::size_t in_use_ = 0;
   std::size_t high_water_ = 0;

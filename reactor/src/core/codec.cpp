@@ -152,6 +152,22 @@ DecodeStep FrameDecoder::fail(Status s, std::size_t consumed) noexcept {
 
 DecodeStep FrameDecoder::feed(std::span<const std::byte> in, Message& target) {
   if (phase_ == Phase::failed) return {DecodeState::error, 0, error_};
+  if (phase_ == Phase::text_headers && have_ == 0 && !target_ready_ && in.size() >= need_ + body_len_) {
+    // The whole rest of the frame is in hand (the usual case after feed_header): two straight
+    // copies into the target, sized exactly.
+    const std::byte* p = in.data();
+    target.header = current_;
+    target.text_headers.raw_.assign(p, p + need_);
+    if (need_ > 0) {
+      if (const Status s = check_text_headers(target.text_headers.view()); s != Status::success) return fail(s, need_);
+    }
+    target.body_.assign(p + need_, p + need_ + body_len_);
+    const std::size_t used = need_ + body_len_;
+    phase_ = Phase::header;
+    have_ = 0;
+    need_ = kBinaryHeaderSize;
+    return {DecodeState::complete, used, Status::success};
+  }
   if (phase_ != Phase::header && !target_ready_) prepare(target);
   std::size_t used = 0;
   for (;;) {

@@ -288,11 +288,15 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
 void EngineImpl::on_writable(Channel& ch) {
   std::array<ConstBuffer, 3> parts;
   auto& iov = send_iov_;  // a member: not cleared on every write (the hot path)
+  std::size_t written = 0;  // messages fully written: their slots are released once, at the end
+  const auto finish = [&] { release_slots(ch, written); };
   for (int round = 0; round < kMaxWritesPerEvent && !ch.send_queue.empty() && !ch.bye_sent; ++round) {
-    // Gather up to 40 frames into one send; a frame after a Bye frame is never sent.
+    // Gather as many frames as the iovec budget holds into one send (a small frame takes two
+    // entries, header and body); a frame after a Bye frame is never sent.
     std::size_t frames = 0;
     std::size_t nbuf = 0;
-    for (; frames < encoders_.size() && frames < ch.send_queue.size(); ++frames) {
+    const std::size_t queued = ch.send_queue.size();
+    for (; frames < encoders_.size() && frames < queued && nbuf + parts.size() <= iov.size(); ++frames) {
       FrameEncoder& enc = encoders_[frames];
       const Message& msg = *ch.send_queue[frames];
       enc.start(msg);
@@ -306,8 +310,9 @@ void EngineImpl::on_writable(Channel& ch) {
       }
     }
     const platform::IoResult r = platform::send_some(ch.sock, std::span(iov.data(), nbuf));
-    if (r.state == platform::IoState::would_block) return;
+    if (r.state == platform::IoState::would_block) return finish();
     if (r.state == platform::IoState::failed) {
+      finish();
       log_.info("channel ", ch.number, ": ", r.error.message());
       lose_peer(ch, io_failure(r.error, Status::send_failed));
       return;
@@ -324,25 +329,27 @@ void EngineImpl::on_writable(Channel& ch) {
       left -= take;
       if (!enc.advance(take)) {
         ch.front_sent = (f == 0 ? ch.front_sent : 0) + take;  // earlier frames were popped
-        return;  // the socket took less than offered: wait for writable
+        return finish();  // the socket took less than offered: wait for writable
       }
       // Fully written: the message goes back to the pool (the app never sees it again), with the
       // others written in this iteration (recycle_written).
       MessagePtr done = std::move(ch.send_queue.front());
       ch.send_queue.pop_front();
       ch.front_sent = 0;
-      release_slots(ch, 1);
+      ++written;
       const OpCode op = done->header.opcode;
       written_.push_back(std::move(done));
       if (op == OpCode::bye_request || op == OpCode::bye_response || op == OpCode::bye_signal) {
         ch.bye_sent = true;
         if (op == OpCode::bye_response) {
+          finish();
           close_channel(ch, Status::channel_closed);  // we answered the peer's Bye: done
           return;
         }
       }
     }
   }
+  finish();
 }
 
 }  // namespace tofu

@@ -200,8 +200,9 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration
   std::uint64_t generation_ = 0;
   std::vector<std::byte> read_buffer_;
-  std::array<FrameEncoder, 40> encoders_{};  // frames gathered into one send
-  std::array<platform::ConstBuffer, 3 * 40> send_iov_{};
+  std::array<FrameEncoder, 64> encoders_{};  // frames gathered into one send
+  // Buffers of one send: at most what platform::send_some passes to the OS at once (128).
+  std::array<platform::ConstBuffer, 128> send_iov_{};
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
   bool pool_watch_armed_ = false;       // a notify_when_available callback is registered
   detail::DeadlineQueue timers_;

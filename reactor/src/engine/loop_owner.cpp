@@ -136,6 +136,7 @@ void EngineImpl::release_loop() {
       }
       continue;
     }
+    guest_group_ = nullptr;  // the next holder must not deliver into our receiver's own queue
     owner_ = Owner::none;
     park_until_ = next_timer;
     vacant_since_ = now_;
@@ -328,8 +329,7 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
       role_ = Owner::guest;
       guest_group_ = &g;
       lead(g, deadline, t);
-      release_loop();
-      guest_group_ = nullptr;
+      release_loop();  // clears guest_group_ before it lets go
     } else if (!follow && owner_ == Owner::reactor && followers_ == 0 && !handover_) {
       // The reactor thread holds the loop, most likely asleep in the poller: ask for it.
       handover_ = true;
