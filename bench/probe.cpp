@@ -4,13 +4,16 @@
 // (syscalls); bench/probe.sh runs it twice with different counts and prints the per-message
 // difference, so set-up and tear-down cancel out.
 //
-//   tofu_probe rtt|throughput [--impl ours|floor|zmq] [--transport tcp|uds] [--backend epoll]
-//              [--size 64] [--count N] [--spin US]
+//   tofu_probe rtt|throughput|scale [--impl ours|floor|zmq] [--transport tcp|uds] [--backend epoll]
+//              [--size 64] [--count N] [--spin US] [--channels N]
+// scale: round trips over N open channels (clients in a child process; run callgrind with
+// --trace-children=yes and add both processes' totals).
 #include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 #include "bench.hpp"
@@ -35,9 +38,26 @@ Usage usage_now() {
   return u;
 }
 
+// The client side of the scale scenario (ScaleChild re-runs this executable), as in tofu_bench.
+int scale_child_main(int argc, char** argv) {
+  if (argc < 8) return 2;
+  bench::raise_fd_limit(150000);
+  bench::ScaleParams p;
+  p.channels = std::atoi(argv[5]);
+  p.iterations = std::atoi(argv[6]);
+  p.max_seconds = std::atof(argv[7]);
+  try {
+    if (std::string(argv[2]) == "ours") return bench::ours::scale_child(argv[3], argv[4], p);
+    return bench::raw::scale_child(argv[3], p);
+  } catch (const std::exception& e) {
+    std::printf("error %s\n", e.what());
+    return 1;
+  }
+}
+
 int usage_error() {
-  std::fputs("tofu_probe rtt|throughput [--impl ours|floor|zmq] [--transport tcp|uds] [--backend epoll]\n"
-             "           [--size 64] [--count N] [--spin US]\n",
+  std::fputs("tofu_probe rtt|throughput|scale [--impl ours|floor|zmq] [--transport tcp|uds] [--backend epoll]\n"
+             "           [--size 64] [--count N] [--spin US] [--channels N]\n",
              stderr);
   return 2;
 }
@@ -46,6 +66,7 @@ int usage_error() {
 
 int main(int argc, char** argv) {
   using namespace bench;
+  if (argc > 1 && std::string(argv[1]) == "--scale-child") return scale_child_main(argc, argv);
   if (argc < 2) return usage_error();
   const std::string scenario = argv[1];
   std::string impl = "ours";
@@ -53,6 +74,7 @@ int main(int argc, char** argv) {
   Net net = Net::tcp;
   std::size_t size = 64;
   long count = 10000;
+  int channels = 10;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const std::string v = argv[i + 1];
@@ -66,14 +88,16 @@ int main(int argc, char** argv) {
       size = static_cast<std::size_t>(std::stoul(v));
     } else if (a == "--count") {
       count = std::stol(v);
+    } else if (a == "--channels") {
+      channels = std::stoi(v);
     } else if (a == "--spin") {
       ours::set_spin(std::chrono::microseconds(std::stol(v)));
     } else {
       return usage_error();
     }
   }
-  if ((scenario != "rtt" && scenario != "throughput") || count <= 0) return usage_error();
-  raise_fd_limit();
+  if ((scenario != "rtt" && scenario != "throughput" && scenario != "scale") || count <= 0) return usage_error();
+  raise_fd_limit(150000);
   const Usage u0 = usage_now();
   const auto t0 = Clock::now();
   double done = 0;
@@ -93,6 +117,16 @@ int main(int argc, char** argv) {
         v = ours::latency(net, backend, p);
       }
       done = static_cast<double>(v.size());
+    } else if (scenario == "scale") {
+      ScaleParams p;
+      p.channels = channels;
+      p.iterations = static_cast<int>(count);
+      p.max_seconds = 1e9;
+      const ScaleResult r = impl == "floor" ? raw::scale(net, p) : ours::scale(net, backend, p);
+      if (!r.ok) throw std::runtime_error(r.error);
+      done = static_cast<double>(count);
+      std::printf("scale %d channels: RTT p50 %.1f us, mean %.1f us; RSS per idle channel: server %.0f B, client %.0f B\n",
+                  channels, r.p50_rtt_us, r.mean_rtt_us, r.server_rss_per_channel, r.client_rss_per_channel);
     } else {
       ThroughputParams p;
       p.size = size;

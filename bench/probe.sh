@@ -6,8 +6,9 @@
 # which does depend on the load). perf is preferred: strace slows every syscall ~100x, which
 # inflates anything that happens per unit of time (the engine's 1 ms watch, D-83).
 #
-#   bench/probe.sh PROBE_BINARY rtt|throughput [tcp|uds] [ours|floor|zmq] [N1 N2] [size]
+#   bench/probe.sh PROBE_BINARY rtt|throughput|scale [tcp|uds] [ours|floor|zmq] [N1 N2] [size] [channels]
 #   e.g. bench/probe.sh build/linux-release/bench/tofu_probe rtt uds ours 200 1200
+# scale runs its clients in a child process: callgrind traces it and both totals are added.
 set -euo pipefail
 probe=$1
 scenario=$2
@@ -16,13 +17,15 @@ impl=${4:-ours}
 n1=${5:-200}
 n2=${6:-1200}
 size=${7:-64}
+channels=${8:-10}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-args=("$scenario" --impl "$impl" --transport "$transport" --size "$size")
+args=("$scenario" --impl "$impl" --transport "$transport" --size "$size" --channels "$channels")
 
-instructions() {  # total instructions of every thread of one run of $1 messages
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" "$probe" "${args[@]}" --count "$1" >/dev/null 2>&1
-  awk '/^totals:/ {print $2}' "$tmp/cg.$1"
+instructions() {  # total instructions of every thread (and child process) of one run of $1 messages
+  valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/cg.$1.%p" "$probe" "${args[@]}" \
+    --count "$1" >/dev/null 2>&1
+  cat "$tmp"/cg."$1".* | awk '/^totals:/ {s += $2} END {print s}'
 }
 if perf stat -e syscalls:sys_enter_futex true >/dev/null 2>&1; then
   counter="perf stat"
@@ -46,5 +49,5 @@ syscalls "$n2" > "$tmp/s2"
 awk -v n="$((n2 - n1))" 'FNR == NR { a[$1] = $2; next } { d = ($2 - a[$1]) / n; if (d >= 0.01) { printf "  %-16s %6.2f\n", $1, d; t += d } }
   END { printf "  %-16s %6.2f syscalls per message (%s)\n", "total", t, c }' c="$counter" "$tmp/s1" "$tmp/s2"
 "$probe" "${args[@]}" --count "$n2"
-echo "callgrind profile of the larger run: $tmp/cg.$n2 (kept in bench-probe-last.callgrind)"
-cp "$tmp/cg.$n2" bench-probe-last.callgrind
+echo "callgrind profile of the larger run kept in bench-probe-last.callgrind"
+cat "$tmp"/cg."$n2".* > bench-probe-last.callgrind
