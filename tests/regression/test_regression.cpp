@@ -189,7 +189,12 @@ TEST_CASE("regression: after shutdown blocked receivers wake and post and get re
 }
 
 TEST_CASE("regression: a group destroyed while the engine is busy returns", "[regression]") {
-  Server s(pool_options(16, 256));
+  // The writer below does not wait for its echoes: every one of the pool's 256 messages may be in
+  // flight on the one busy channel, so its send cap (a quarter of the pool by default) is raised to
+  // the pool (without it the echo server's answers were refused with send_queue_full under load).
+  EngineOptions options = pool_options(16, 256);
+  options.flow.max_queued_per_channel = 256;
+  Server s(options);
   EchoServer echo(s.server);
   // Busy: a writer keeps a link full of echo traffic while another group is destroyed.
   auto busy = make_group(*s.engine);
@@ -211,6 +216,12 @@ TEST_CASE("regression: a group destroyed while the engine is busy returns", "[re
       }
     }
   });
+  // Busy before the first destroy, however the threads are scheduled.
+  for (const auto until = std::chrono::steady_clock::now() + kWait;
+       posted.load() == 0 && std::chrono::steady_clock::now() < until;) {
+    std::this_thread::sleep_for(1ms);
+  }
+  REQUIRE(posted.load() > 0);
   for (int i = 0; i < 20; ++i) {
     auto doomed = make_group(*s.engine);
     const Link l = start_connect(*s.engine, *doomed, s.listener.address);
@@ -226,6 +237,7 @@ TEST_CASE("regression: a group destroyed while the engine is busy returns", "[re
   stop.store(true);
   writer.join();
   CHECK(posted.load() > 0);
+  INFO("echo server: " << echo.error());
   CHECK(echo.error().empty());
 }
 
