@@ -20,7 +20,8 @@ size=${7:-64}
 channels=${8:-10}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-args=("$scenario" --impl "$impl" --transport "$transport" --size "$size" --channels "$channels")
+args=("$scenario" --impl "$impl" --transport "$transport" --size "$size")
+if [ "$scenario" = scale ]; then args+=(--channels "$channels"); fi
 
 instructions() {  # total instructions of every thread (and child process) of one run of $1 messages
   valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$tmp/cg.$1.%p" "$probe" "${args[@]}" \
