@@ -22,12 +22,12 @@ using detail::Clock;
 
 namespace {
 
-// Milliseconds from now to t, rounded up so a wait never ends just before it; 0 when past.
 // How long the loop may stay free (no receiver in wait_receive(), no poster) before the reactor
 // thread takes it back for the background work; also how often the parked reactor thread looks
 // while receivers keep taking and releasing the loop (D-83).
 constexpr auto kBackgroundGrace = std::chrono::milliseconds(1);
 
+// Milliseconds from now to t, rounded up so a wait never ends just before it; 0 when past.
 int ms_until(Clock::time_point t, Clock::time_point now) {
   if (t <= now) return 0;
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - now).count();
