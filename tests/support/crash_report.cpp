@@ -22,6 +22,8 @@ void on_terminate() {
                Watchdog::instance().where().c_str());
   std::fflush(stderr);
   dump_all_threads();
+  std::fprintf(stderr, "tofu test: end of the stacks\n");
+  std::fflush(stderr);
   std::abort();
 }
 
@@ -34,6 +36,8 @@ LONG WINAPI on_unhandled_exception(EXCEPTION_POINTERS* info) {
                symbol.c_str(), Watchdog::instance().where().c_str());
   std::fflush(stderr);
   dump_all_threads();
+  std::fprintf(stderr, "tofu test: end of the stacks\n");
+  std::fflush(stderr);
   return EXCEPTION_EXECUTE_HANDLER;  // end the process now (exit code = the exception code)
 }
 #endif
