@@ -42,7 +42,12 @@ struct GroupState {
 
   MessagePtr wait(std::chrono::milliseconds timeout, ReceiveEnd* end) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return !inbox_.empty() || closed_; });
+    const auto ready = [&] { return !inbox_.empty() || closed_; };
+    // "now + timeout" overflows for huge timeouts (milliseconds::max()) and libstdc++ then does not
+    // wait at all: wait in steps of a day instead (D-47).
+    constexpr std::chrono::milliseconds kStep = std::chrono::hours(24);
+    for (; timeout > kStep && !ready(); timeout -= kStep) cv_.wait_for(lock, kStep, ready);
+    cv_.wait_for(lock, timeout, ready);
     if (!inbox_.empty()) {
       MessagePtr m = std::move(inbox_.front());
       inbox_.pop_front();
@@ -53,7 +58,11 @@ struct GroupState {
     return {};
   }
 
-  // destroy(): the application waits until the reactor has closed the group's channels.
+  // destroy(): the application waits until the reactor has closed the group's channels. The wait
+  // has no timeout (destroy() promises the channels are closed when it returns); it ends because
+  // every path that takes a destroy command marks the group (D-47, tests/regression/test_waits.cpp).
+  // Its own condition variable: deliver()'s notify_one on the receivers' one could wake this
+  // waiter instead of a receiver, which would then sleep until its timeout.
   void mark_destroyed() {
     {
       std::lock_guard lock(mu_);
@@ -61,15 +70,17 @@ struct GroupState {
       closed_ = true;
     }
     cv_.notify_all();
+    destroyed_cv_.notify_all();
   }
   void wait_destroyed() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return destroyed_; });
+    destroyed_cv_.wait(lock, [&] { return destroyed_; });
   }
 
  private:
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;            // receivers (wait)
+  std::condition_variable destroyed_cv_;  // destroy() (wait_destroyed)
   std::deque<MessagePtr> inbox_;
   bool closed_ = false;
   bool destroyed_ = false;

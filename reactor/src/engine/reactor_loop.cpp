@@ -99,12 +99,14 @@ void EngineImpl::fail_everything(Status reason) {
       if (opens && !find(c.msg->header.channel_number)) registry_.release(c.msg->header.channel_number);
       give_back(c, reason);
     }
-    if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
   }
   for (auto& [n, ch] : channels_) {
     if (!ch->closing) close_channel(*ch, reason);
   }
   reap_closed();
+  // Every live group ends here, after its channels' close reports, as destroy() promises: also
+  // one whose destroy command was pending (`pending` keeps it alive), so that destroy() returns
+  // and its receiver sees shutdown only once the reports are queued (D-48).
   std::lock_guard lock(groups_mu_);
   for (auto& w : groups_) {
     if (auto g = w.lock()) g->mark_destroyed();

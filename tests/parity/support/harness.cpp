@@ -191,14 +191,34 @@ Link start_connect(Engine& client_engine, ChannelGroup& client, std::string_view
   return link;
 }
 
+namespace {
+
+void check_hello_response(const Message& m, const Link& link) {
+  INFO("HelloResponse expected on channel " << link.client << " id " << link.hello_id << ", got " << describe(m));
+  REQUIRE(m.header.opcode == OpCode::hello_response);
+  CHECK(m.header.origin == Origin::application);
+  CHECK(m.header.status == Status::success);
+  CHECK(m.header.channel_number == link.client);
+  CHECK(m.header.message_id == link.hello_id);
+}
+
+}  // namespace
+
+void expect_hello_response_after_pool_empty(ChannelGroup& client, const Link& link) {
+  for (;;) {
+    MessagePtr m = receive(client);
+    const bool pool_empty = m->header.opcode == OpCode::signal && m->header.origin == Origin::engine &&
+                            m->header.status == Status::pool_empty && m->header.channel_number == link.client;
+    if (!pool_empty) {
+      check_hello_response(*m, link);
+      return;
+    }
+  }
+}
+
 void expect_hello_response(ChannelGroup& client, const Link& link) {
   MessagePtr m = receive(client);
-  INFO("HelloResponse expected on channel " << link.client << " id " << link.hello_id << ", got " << describe(*m));
-  REQUIRE(m->header.opcode == OpCode::hello_response);
-  CHECK(m->header.origin == Origin::application);
-  CHECK(m->header.status == Status::success);
-  CHECK(m->header.channel_number == link.client);
-  CHECK(m->header.message_id == link.hello_id);
+  check_hello_response(*m, link);
 }
 
 Link handshake(Engine& client_engine, ChannelGroup& client, ChannelGroup& server, std::string_view address) {

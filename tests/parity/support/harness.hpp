@@ -81,6 +81,9 @@ Link handshake(Engine& client_engine, ChannelGroup& client, ChannelGroup& server
 Link start_connect(Engine& client_engine, ChannelGroup& client, std::string_view address);
 // REQUIREs the HelloResponse for `link` on the client group.
 void expect_hello_response(ChannelGroup& client, const Link& link);
+// The same, after any pool_empty Signals for that channel: when the engine's pool is exhausted
+// (a busy engine), reading on the new channel pauses and that is reported before the response.
+void expect_hello_response_after_pool_empty(ChannelGroup& client, const Link& link);
 
 // Posts m and REQUIREs success; returns the final header.
 BinaryHeader post_ok(ChannelGroup& group, MessagePtr& m);
