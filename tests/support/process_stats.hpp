@@ -29,7 +29,7 @@ inline constexpr long kWaitObjectTolerance = 2;
 std::string handle_growth(const HandleCount& before, const HandleCount& after);
 
 // Bytes of heap in use, from the allocator itself: ASan/TSan's allocator statistics, glibc's
-// mallinfo2 (in use + mmapped), or on Windows the private commit charge (page-granular).
+// mallinfo2 (in use + mmapped), or on Windows the busy blocks of every process heap (HeapWalk).
 struct HeapUsage {
   long long bytes = -1;  // -1 = not measurable on this host
   const char* source = "none";
