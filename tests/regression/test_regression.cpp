@@ -14,6 +14,7 @@
 #include "harness.hpp"
 #include "support/process_stats.hpp"
 #include "raw_peer.hpp"
+#include "support/blocked_waiter.hpp"
 #include "wire.hpp"
 
 using namespace tofu;
@@ -133,36 +134,25 @@ TEST_CASE("regression: after shutdown blocked receivers wake and post and get re
   std::shared_ptr<ChannelGroup> idle = make_group(*s.engine);
   MessagePtr kept = make_message(*s.engine, OpCode::request, link.client, "kept by the caller");
 
-  struct Waiter {
-    std::shared_ptr<ChannelGroup> group;
-    std::promise<ReceiveEnd> result;
-    std::thread thread;
-  };
+  // One receiver per group, each already asleep in wait_receive (60 s: far beyond the test's bound)
+  // before shutdown(); each drains whatever shutdown hands back, then sees the end of stream.
   std::vector<std::shared_ptr<ChannelGroup>> groups{s.server, s.client, idle};
-  std::vector<std::future<ReceiveEnd>> ends;
-  std::vector<std::thread> threads;
-  std::atomic<int> started{0};
-  for (auto& g : groups) {
-    auto p = std::make_shared<std::promise<ReceiveEnd>>();
-    ends.push_back(p->get_future());
-    threads.emplace_back([g, p, &started] {
-      started.fetch_add(1);
-      ReceiveEnd end = ReceiveEnd::message;
-      // Drain whatever shutdown hands back, then the end of stream (60 s: far beyond the test's bound).
-      while (g->wait_receive(60s, &end)) {
+  std::vector<ReceiveEnd> ends(groups.size(), ReceiveEnd::message);
+  std::vector<std::unique_ptr<tofu::test::BlockedWaiter>> waiters;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    waiters.push_back(std::make_unique<tofu::test::BlockedWaiter>([&groups, &ends, i] {
+      while (groups[i]->wait_receive(60s, &ends[i])) {
       }
-      p->set_value(end);
-    });
+    }));
+    if (tofu::test::BlockedWaiter::can_confirm_asleep()) CHECK(waiters.back()->asleep_confirmed());
   }
-  while (started.load() < 3) std::this_thread::yield();
-
   const auto t0 = std::chrono::steady_clock::now();
   s.engine->shutdown();
-  for (auto& f : ends) {
-    REQUIRE(f.wait_for(kWait) == std::future_status::ready);
-    CHECK(f.get() == ReceiveEnd::shutdown);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    REQUIRE(waiters[i]->returned_within(kWait));
+    CHECK(waiters[i]->entered() < t0);
+    CHECK(ends[i] == ReceiveEnd::shutdown);
   }
-  for (auto& t : threads) t.join();
   WARN("receivers woke " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
                          << " ms after shutdown()");
 
