@@ -61,6 +61,26 @@ TEST_CASE("listen on a uds path reports the path") {
   CHECK(l.address == "uds|" + uds.path);
 }
 
+TEST_CASE("a uds path of exactly 107 bytes listens and connects") {
+  if (auto why = tofu::test::uds_unsupported_reason()) TOFU_SKIP(*why);
+  std::string path = tofu::test::temp_uds_path("max");
+  path.resize(path.size() - 5);  // without ".sock"
+  if (path.size() + 5 > kUdsPathMax) TOFU_SKIP("the temp directory's path is too long for this test: " + path);
+  path += std::string(kUdsPathMax - 5 - path.size(), 'x') + ".sock";
+  REQUIRE(path.size() == kUdsPathMax);
+  struct Remove {
+    std::string p;
+    ~Remove() { std::remove(p.c_str()); }
+  } remove_after{path};
+  auto engine = make_engine();
+  auto server = make_group(*engine);
+  auto client = make_group(*engine);
+  const Listener l = open_listener(*engine, *server, "uds|" + path);
+  CHECK(l.address == "uds|" + path);  // reported whole, not cut
+  const Link link = handshake(*engine, *client, *server, l.address);
+  round_trip(*engine, *client, *server, link, "over the longest uds path");
+}
+
 TEST_CASE("listen on a tcp port in use fails with listen_failed then channel_closed") {
   auto engine = make_engine();
   auto group = make_group(*engine);
