@@ -257,6 +257,8 @@ int Report::finish_locked(const std::string& forced_failure) {
   }
   progress(binary_, "report: " + report_dir_ + "/" + binary_ + ".md (status " + status + ")");
   exit_code_ = status == "pass" ? kExitPass : status == "skip" ? kExitSkip : kExitFail;
+  // The project's skip convention (D-05): exit 77 after a "SKIPPED: <reason>" line on stdout.
+  if (status == "skip") std::printf("SKIPPED: %s\n", reason.c_str());
   return exit_code_;
 }
 
