@@ -23,8 +23,7 @@ std::chrono::milliseconds wait_baseline(const Engine& engine, const Baseline& b)
   Baseline now = snapshot(engine);
   while (std::chrono::steady_clock::now() - start < kWait) {
     now = snapshot(engine);
-    if (now.pool_in_use == b.pool_in_use && now.channels == b.channels &&
-        test::handle_growth(b.handles, now.handles).empty()) {
+    if (now.pool_in_use == b.pool_in_use && now.channels == b.channels && now.handles.handles <= b.handles.handles) {
       break;
     }
     std::this_thread::sleep_for(5ms);  // polling three counters that have no wait primitive
@@ -35,7 +34,9 @@ std::chrono::milliseconds wait_baseline(const Engine& engine, const Baseline& b)
   CHECK(now.pool_in_use == b.pool_in_use);
   CHECK(now.channels == b.channels);
   REQUIRE(now.handles.known());
-  CHECK(test::handle_growth(b.handles, now.handles).empty());  // wait objects: at most 2 new (D-50)
+  // Sockets and other handles; not the wait objects, which the engine's locks create on first
+  // contention during these runs (their cap is judged by the churn and traffic tests, D-50).
+  CHECK(now.handles.handles <= b.handles.handles);
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 }
 
