@@ -174,8 +174,8 @@ int main(int argc, char** argv) {
   const std::size_t server_baseline = server_engine->channel_count();  // the listener
   Counters c;
 
-  // Server application: answers Hello / Request / ByeRequest; checks and counts Requests from soak
-  // clients (raw peers never get that far).
+  // Server application: answers Hello / Request / ByeRequest; checks and counts every Request (raw
+  // peers never get that far).
   std::atomic<bool> stop_server{false};
   std::map<std::string, std::uint64_t> server_close_reasons;  // informational (read after join)
   std::map<std::uint64_t, std::uint64_t> received_by_gen;      // read after join
@@ -203,15 +203,16 @@ int main(int argc, char** argv) {
           soak_channels.insert(h.channel_number);
           m->header.opcode = OpCode::hello_response;
           break;
-        case OpCode::request:
-          if (soak_channels.count(h.channel_number)) {
-            c.server_received.fetch_add(1);
-            const Parsed p = parse_body(m->body_text());
-            if (!p.ok) c.server_bad.fetch_add(1);
-            ++received_by_gen[p.gen];
-          }
+        case OpCode::request: {
+          // Only the soak's client sends whole Requests (raw peers die before a frame completes);
+          // the body names its connection, so this count does not depend on channel numbers.
+          c.server_received.fetch_add(1);
+          const Parsed p = parse_body(m->body_text());
+          if (!p.ok) c.server_bad.fetch_add(1);
+          ++received_by_gen[p.gen];
           m->header.opcode = OpCode::response;
           break;
+        }
         case OpCode::bye_request: m->header.opcode = OpCode::bye_response; break;
         default:
           c.note("server: unexpected " + describe(*m));
