@@ -58,9 +58,9 @@ TEST_CASE("waits: destroy() returns when the reactor dispatches it late", "[regr
   must_return_within(kWait, "ChannelGroup::destroy()", [&] { r.client->destroy(); });
   r.armed = false;
   // It did what it promises: the channel is closed and reported, then the group's queue ends.
-  expect_closed_signal(*r.client, r.link.client);
+  expect_closed_signal(*r.client, r.link.client, {Status::channel_closed});
   expect_shutdown_end(*r.client);
-  expect_closed_signal(*r.server, r.link.server);
+  expect_closed_signal(*r.server, r.link.server, {Status::peer_disconnected});
 }
 
 // Wake-up: the failing reactor marks the group destroyed twice over, for the destroy command it
