@@ -574,5 +574,7 @@ int main(int argc, char** argv) {
   std::cout << "\nrows: " << b.row_count() << "\n";
   if (!o.csv.empty()) b.write_csv(o.csv);
   if (!o.cdf.empty()) b.write_cdf(o.cdf);
-  return b.row_count() > 0 ? 0 : 1;
+  // Everything is written first; the exit status then says whether every measurement worked.
+  if (!g_errors.empty()) std::cerr << "tofu_bench: " << g_errors.size() << " measurement(s) failed\n";
+  return b.row_count() > 0 && g_errors.empty() ? 0 : 1;
 }

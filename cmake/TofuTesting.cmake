@@ -29,3 +29,13 @@ function(tofu_discover_tests target)
     EXTRA_ARGS ${A_EXTRA_ARGS}
     PROPERTIES ${_props})
 endfunction()
+
+# tofu_add_skipped_test(<name> <reason> [LABELS <l>...])
+# An optional test this build cannot run registers under its own name anyway and reports Skipped
+# with the reason, so a missing tool shows in every CTest summary instead of the test vanishing.
+function(tofu_add_skipped_test name reason)
+  cmake_parse_arguments(A "" "" "LABELS" ${ARGN})
+  add_test(NAME ${name} COMMAND sh "${PROJECT_SOURCE_DIR}/tests/support/skipped_test.sh" "${reason}")
+  set_tests_properties(${name} PROPERTIES LABELS "${A_LABELS}" SKIP_RETURN_CODE ${TOFU_SKIP_RETURN_CODE})
+  message(STATUS "tofu: test ${name} registered as skipped: ${reason}")
+endfunction()

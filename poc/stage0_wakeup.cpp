@@ -95,10 +95,11 @@ int main(int argc, char** argv) {
       Completion got{};
       std::size_t got_n = 0;
       std::string wait_error;
+      std::atomic<double> t_enter{0};
       std::atomic<double> t_return{0};
-      const double t_block = now_us();
       std::thread waiter([&] {
         std::array<Completion, 4> out{};
+        t_enter.store(now_us());  // the last thing before the dequeue
         auto n = port.dequeue(out, 5000);
         t_return.store(now_us());
         if (!n.ok()) {
@@ -108,18 +109,22 @@ int main(int argc, char** argv) {
         got_n = n.value();
         if (got_n > 0) got = out[0];
       });
-      Sleep(100);  // the waiter is blocked in NtRemoveIoCompletionEx by now
+      while (t_enter.load() == 0) Sleep(1);  // the waiter's thread is running and about to dequeue
+      Sleep(100);
       const double t_post = now_us();
       const auto posted = port.post(kFirstKey, &marker, kFirstStatus, kFirstInfo);
       waiter.join();
-      const double blocked_ms = (t_return.load() - t_block) / 1000.0;
+      // Measured from the waiter's own entry into the dequeue: it must still be inside when the
+      // post comes >= 90 ms later (an early return, even an empty one, fails), then return with it.
+      const double blocked_ms = (t_post - t_enter.load()) / 1000.0;
       const double wake_us = t_return.load() - t_post;
-      r.check("NtSetIoCompletion wakes the blocked waiter", "1 entry, waiter blocked >= 90 ms then woken in < 1 s",
+      r.check("NtSetIoCompletion wakes the blocked waiter",
+              "1 entry; the waiter stayed in the dequeue >= 90 ms until the post, then woke in < 1 s",
               !posted.ok()          ? posted.error().message()
               : !wait_error.empty() ? wait_error
-                                    : strf("%zu entry, blocked %s ms, woken %s us after the post", got_n,
-                                           format_number(blocked_ms).c_str(), format_number(wake_us).c_str()),
-              posted.ok() && wait_error.empty() && got_n == 1 && blocked_ms >= 90 && wake_us < 1e6);
+                                    : strf("%zu entry, in the dequeue %s ms before the post, returned %s us after it",
+                                           got_n, format_number(blocked_ms).c_str(), format_number(wake_us).c_str()),
+              posted.ok() && wait_error.empty() && got_n == 1 && blocked_ms >= 90 && wake_us >= 0 && wake_us < 1e6);
       r.check("key, ApcContext, status and information arrive unchanged",
               strf("key 0x%llX, ctx %p, status 0x%08X, info 0x%llX", static_cast<unsigned long long>(kFirstKey),
                    static_cast<void*>(&marker), kFirstStatus, static_cast<unsigned long long>(kFirstInfo)),
@@ -141,12 +146,14 @@ int main(int argc, char** argv) {
       IoCompletionPort ack = std::move(ack_r).value();
       const auto n_iter = static_cast<std::size_t>(iterations);
       auto t_post = std::make_unique<std::atomic<double>[]>(n_iter);
+      auto t_enter = std::make_unique<std::atomic<double>[]>(n_iter);  // the waiter entered dequeue i
       std::vector<double> wake(n_iter, -1.0), round(n_iter, -1.0);
       std::atomic<int> waiter_errors{0};
       std::string waiter_error;
       std::thread waiter([&] {
         std::array<Completion, 4> out{};
         for (std::size_t i = 0; i < n_iter; ++i) {
+          t_enter[i].store(now_us());
           auto n = port.dequeue(out, 5000);
           const double now = now_us();
           if (!n.ok() || n.value() != 1 || out[0].key != kPingKey || out[0].information != i) {
@@ -167,6 +174,9 @@ int main(int argc, char** argv) {
       std::size_t done = 0;
       double next_progress = now_us() + 1e6;
       for (std::size_t i = 0; i < n_iter; ++i) {
+        // Post only once the waiter is inside dequeue i (entered, then the gap for it to block).
+        const double give_up = now_us() + 5e6;
+        while (t_enter[i].load() == 0 && now_us() < give_up) std::this_thread::yield();
         pause_us(gap_us);
         t_post[i].store(now_us());
         if (auto st = port.post(kPingKey, nullptr, 0, i); !st.ok()) {

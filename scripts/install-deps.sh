@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ clang clang-tidy libclang-rt-14-dev catch2 libspdlog-dev libfmt-dev
           g++-mingw-w64-x86-64-posix wine wine64 libzmq3-dev gnuplot-nox doxygen pkg-config
-          util-linux procps nlohmann-json3-dev libcli11-dev)
+          util-linux procps nlohmann-json3-dev libcli11-dev gdb)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

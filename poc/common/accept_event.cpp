@@ -61,7 +61,7 @@ void run_accept_event_stage(Report& r, Transport t, int iterations) {
   std::uint32_t level_events = 0;
   std::uint32_t cancel_status = 0;
   bool cancel_signalled = false;
-  bool file_removed = true;
+  SocketFileRemoval file_removal;  // set when the listener is closed below
   {
     r.phase(strf("listening (%s)", to_string(t)));
     auto listener = listen_on(t, "accept", /*nonblocking=*/true);
@@ -190,7 +190,7 @@ void run_accept_event_stage(Report& r, Transport t, int iterations) {
       (void)op.release();  // the kernel may still write into it
     }
     listener->sock.reset();
-    file_removed = remove_socket_file(ep);
+    file_removal = remove_socket_file(ep);
   }
 
   const LatencySummary lat = summarize(latency);
@@ -205,8 +205,10 @@ void run_accept_event_stage(Report& r, Transport t, int iterations) {
   r.check("NtCancelIoFileEx completes the event-based poll with STATUS_CANCELLED", ntstatus_text(kStatusCancelled),
           cancel_signalled ? ntstatus_text(cancel_status) : "event never signalled",
           cancel_signalled && cancel_status == kStatusCancelled);
-  if (t == Transport::uds)
-    r.check("socket file deleted after close", "deleted", file_removed ? "deleted" : "still there", file_removed);
+  if (t == Transport::uds) {
+    r.check("the listener's socket file existed after close and the stage's delete removed it",
+            "existed, gone", file_removal.text(), file_removal.existed && file_removal.gone);
+  }
   const HandleSnapshot handles_after = handle_snapshot();
   r.check_handles("process handle count back to its value before the stage", handles_before, handles_after);
   if (!first_problem.empty()) r.metric("first_problem", first_problem);

@@ -62,6 +62,8 @@ Json EchoServerStats::to_json() const {
   j.set("max_accepts_per_completion", max_accepts_per_completion);
   j.set("max_out_buffered", max_out_buffered);
   j.set("wakeups", wakeups);
+  j.set("stopped_by_wake", stopped_by_wake);
+  j.set("late_completions", late_completions);
   j.set("batches", batches);
   j.set("max_batch", max_batch);
   j.set("live_at_stop", live_at_stop);
@@ -112,8 +114,9 @@ void EchoServer::error(const std::string& what) {
 void EchoServer::stop() {
   stop_requested_.store(true);
   if (auto st = port_.post(kWakeKey); !st.ok()) {
-    // The loop also checks the flag every 100 ms, so the stop still happens.
+    // The loop then stops on the flag alone (and records that it was not woken).
     std::fprintf(stderr, "echo server: wake-up post failed: %s\n", st.error().message().c_str());
+    wake_post_failed_.store(true);
   }
 }
 
@@ -122,14 +125,41 @@ void EchoServer::run() {
   arm_listener();
   std::array<Completion, 64> batch{};
   double drain_until_us = 0;
+  double stop_seen_us = 0;  // when the loop first saw the stop flag
   while (true) {
-    if (!stopping_ && stop_requested_.load()) begin_stop("stop requested");
+    if (!stopping_ && wake_seen_) {
+      stats_.stopped_by_wake = true;
+      begin_stop("stop requested");
+    }
+    if (!stopping_ && stop_requested_.load()) {
+      if (stop_seen_us == 0) stop_seen_us = now_us();
+      if (wake_post_failed_.load()) {
+        error("stop(): the wake-up post failed; stopped on the flag");
+        begin_stop("stop requested");
+      } else if (now_us() > stop_seen_us + cfg_.stop_wake_timeout_ms * 1000.0) {
+        error(strf("stop(): no wake-up completion within %d ms", cfg_.stop_wake_timeout_ms));
+        begin_stop("stop requested");
+      }
+    }
     if (!stopping_ && deadline.passed()) {
       error(strf("server deadline of %g s passed with %zu connection(s) open", cfg_.deadline_s, live_.size()));
       begin_stop("deadline");
     }
     if (stopping_ && drain_until_us == 0) drain_until_us = now_us() + cfg_.drain_timeout_ms * 1000.0;
-    if (stopping_ && pending_polls_ == 0) break;
+    if (stopping_ && pending_polls_ == 0) {
+      // Every poll completed once. A second completion for one of them would come now: watch.
+      const Deadline late(cfg_.late_window_ms / 1000.0);
+      while (!late.passed()) {
+        auto n = port_.dequeue(batch, late.remaining_ms());
+        if (!n.ok()) {
+          error("late window: " + n.error().message());
+          break;
+        }
+        stats_.late_completions += n.value();
+        for (std::size_t i = 0; i < n.value(); ++i) handle(batch[i]);
+      }
+      break;
+    }
     if (stopping_ && now_us() > drain_until_us) {
       stats_.leaked_pending = pending_polls_;
       error(strf("drain timed out: %llu poll(s) never completed after cancel",
@@ -155,6 +185,7 @@ void EchoServer::run() {
 void EchoServer::handle(const Completion& c) {
   if (c.key == kWakeKey) {
     ++stats_.wakeups;
+    if (stop_requested_.load()) wake_seen_ = true;
     return;
   }
   auto* op = AfdPollOp::from(c);

@@ -15,7 +15,10 @@
 //   cancelled or orphaned. Its memory is kept until the server is destroyed, so a second
 //   completion for a retired op is counted (duplicate_completions) instead of touching freed memory.
 // The counters prove the exactly-once rule: polls_submitted == polls_completed at the end, no
-// duplicate and no foreign completion, and each connection's own submits == completions.
+// duplicate and no foreign completion, and each connection's own submits == completions. After the
+// last poll completed the loop keeps dequeuing for late_window_ms, so a duplicate arriving late is
+// seen too. The loop stops only on stop()'s wake-up completion (stopped_by_wake); if none arrives
+// within stop_wake_timeout_ms it stops anyway and records the error.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -40,6 +43,8 @@ struct EchoServerConfig {
   unsigned cancel_every = 0;            // cancel every Nth connection poll right after issuing it
   bool close_on_request = false;        // first byte 'C': re-arm, then closesocket with the poll pending
   int drain_timeout_ms = 5000;          // after stop(): how long cancelled polls may take to complete
+  int late_window_ms = 200;             // after the last poll completed: how long to watch for late completions
+  int stop_wake_timeout_ms = 5000;      // after stop(): how long its wake-up completion may take
   double deadline_s = 60;               // run() stops by itself after this (counted as an error)
 };
 
@@ -71,6 +76,8 @@ struct EchoServerStats {
   std::uint64_t max_accepts_per_completion = 0;
   std::uint64_t max_out_buffered = 0;
   std::uint64_t wakeups = 0;
+  bool stopped_by_wake = false;        // the loop began stopping on stop()'s key-1 completion
+  std::uint64_t late_completions = 0;  // dequeued in the late window after the last poll completed
   std::uint64_t batches = 0;
   std::uint64_t max_batch = 0;
   std::size_t live_at_stop = 0;
@@ -128,6 +135,8 @@ class EchoServer {
   EchoServerConfig cfg_;
   EchoServerStats stats_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> wake_post_failed_{false};
+  bool wake_seen_ = false;  // a key-1 completion arrived after stop() was requested
   std::atomic<std::size_t> live_count_{0};
   bool stopping_ = false;
   std::uint64_t pending_polls_ = 0;

@@ -104,7 +104,7 @@ void run_echo_stage(Report& r, const EchoStageConfig& cfg) {
   server_thread.join();
   const EchoServerStats st = server->stats();
   server.reset();
-  const bool file_removed = remove_socket_file(ep);
+  const SocketFileRemoval file_removal = remove_socket_file(ep);
   const HandleSnapshot handles_after = handle_snapshot();
 
   // Client side.
@@ -144,13 +144,15 @@ void run_echo_stage(Report& r, const EchoStageConfig& cfg) {
   r.check_eq("connections the server closed on EOF before stop (open at stop)", 0,
              static_cast<std::int64_t>(st.live_at_stop));
   r.check(
-      "every submitted poll completed exactly once",
-      "submitted == completed; 0 duplicates, 0 per-connection mismatches, 0 left pending",
-      strf("submitted %llu, completed %llu; %llu duplicates, %llu mismatches, %llu left pending",
+      "every submitted poll completed exactly once (also watched for 200 ms after the last one)",
+      "submitted == completed; 0 duplicates, 0 per-connection mismatches, 0 left pending, 0 late",
+      strf("submitted %llu, completed %llu; %llu duplicates, %llu mismatches, %llu left pending, %llu late",
            static_cast<unsigned long long>(st.polls_submitted), static_cast<unsigned long long>(st.polls_completed),
            static_cast<unsigned long long>(st.duplicate_completions),
-           static_cast<unsigned long long>(st.per_op_mismatches), static_cast<unsigned long long>(st.leaked_pending)),
+           static_cast<unsigned long long>(st.per_op_mismatches), static_cast<unsigned long long>(st.leaked_pending),
+           static_cast<unsigned long long>(st.late_completions)),
       st.polls_submitted == st.polls_completed && st.duplicate_completions == 0 && st.per_op_mismatches == 0 &&
+          st.late_completions == 0 &&
           st.leaked_pending == 0);
   r.check("every completion is ours and its status matches the IO_STATUS_BLOCK", "0 foreign, 0 mismatched",
           strf("%llu foreign, %llu mismatched", static_cast<unsigned long long>(st.foreign_completions),
@@ -167,10 +169,13 @@ void run_echo_stage(Report& r, const EchoStageConfig& cfg) {
              static_cast<unsigned long long>(st.completions_with_send)),
         st.send_would_block > 0 && st.polls_with_send > 0 && st.completions_with_send > 0);
   }
-  r.check("stop() woke the loop through NtSetIoCompletion (key 1)", ">= 1 wake-up",
-          strf("%llu", static_cast<unsigned long long>(st.wakeups)), st.wakeups >= 1);
+  r.check("stop() woke the loop through NtSetIoCompletion (key 1)", "the loop stopped on the key-1 completion",
+          strf("stopped on it: %s; %llu wake-up(s)", st.stopped_by_wake ? "yes" : "no",
+               static_cast<unsigned long long>(st.wakeups)),
+          st.stopped_by_wake);
   if (cfg.transport == Transport::uds) {
-    r.check("socket file deleted after close", "deleted", file_removed ? "deleted" : "still there", file_removed);
+    r.check("the listener's socket file existed after close and the stage's delete removed it", "existed, gone",
+            file_removal.text(), file_removal.existed && file_removal.gone);
   }
   r.check_handles("process handle count back to its value before the stage", handles_before, handles_after);
 

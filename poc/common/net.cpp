@@ -53,10 +53,20 @@ std::string temp_uds_path(const std::string& tag) {
   return path;
 }
 
-bool remove_socket_file(const Endpoint& ep) {
-  if (ep.transport != Transport::uds) return true;
-  if (DeleteFileA(ep.uds_path.c_str())) return true;
-  return GetLastError() == ERROR_FILE_NOT_FOUND;
+SocketFileRemoval remove_socket_file(const Endpoint& ep) {
+  SocketFileRemoval r;
+  if (ep.transport != Transport::uds) {
+    r.gone = true;
+    return r;
+  }
+  r.existed = GetFileAttributesA(ep.uds_path.c_str()) != INVALID_FILE_ATTRIBUTES;
+  (void)DeleteFileA(ep.uds_path.c_str());
+  r.gone = GetFileAttributesA(ep.uds_path.c_str()) == INVALID_FILE_ATTRIBUTES && GetLastError() == ERROR_FILE_NOT_FOUND;
+  return r;
+}
+
+std::string SocketFileRemoval::text() const {
+  return std::string(existed ? "existed" : "did not exist") + ", " + (gone ? "gone" : "still there");
 }
 
 Result<Listener> listen_on(Transport t, const std::string& tag, bool nonblocking) {

@@ -52,8 +52,13 @@ struct Listener {
 Result<Listener> listen_on(Transport t, const std::string& tag, bool nonblocking);
 
 // Deletes the AF_UNIX socket file (after the listener is closed; Windows leaves it behind).
-// Returns true when the file is gone (or the endpoint is TCP).
-bool remove_socket_file(const Endpoint& ep);
+struct SocketFileRemoval {
+  bool existed = false;  // the file was there before the delete (bind created it)
+  bool gone = false;     // no file at that path afterwards
+  std::string text() const;
+};
+// For a TCP endpoint: {false, true}.
+SocketFileRemoval remove_socket_file(const Endpoint& ep);
 
 // A blocking client connected to `ep`, with send/receive timeouts of io_timeout_ms so a client
 // never hangs; rcvbuf > 0 sets SO_RCVBUF before connecting.

@@ -179,12 +179,10 @@ int Report::finish_locked(const std::string& forced_failure) {
   for (const auto& c : checks_) {
     if (!c.ok && failed++ == 0) first_failed = &c;
   }
+  // A failure outranks a skip: a skip() after a failed check or fail() must not turn it into exit 77.
   if (!forced_failure.empty()) {
     status = "fail";
     reason = forced_failure;
-  } else if (!skip_reason_.empty()) {
-    status = "skip";
-    reason = skip_reason_;
   } else if (!fail_reason_.empty()) {
     status = "fail";
     reason = fail_reason_;
@@ -193,6 +191,9 @@ int Report::finish_locked(const std::string& forced_failure) {
     reason = "check failed: " + first_failed->name + " (expected " + first_failed->expected + ", observed " +
              first_failed->observed + ")";
     if (failed > 1) reason += strf(", and %zu more failed check(s)", failed - 1);
+  } else if (!skip_reason_.empty()) {
+    status = "skip";
+    reason = skip_reason_;
   } else if (checks_.empty()) {
     status = "fail";
     reason = "no check ran";
@@ -256,6 +257,8 @@ int Report::finish_locked(const std::string& forced_failure) {
   }
   progress(binary_, "report: " + report_dir_ + "/" + binary_ + ".md (status " + status + ")");
   exit_code_ = status == "pass" ? kExitPass : status == "skip" ? kExitSkip : kExitFail;
+  // The project's skip convention (D-05): exit 77 after a "SKIPPED: <reason>" line on stdout.
+  if (status == "skip") std::printf("SKIPPED: %s\n", reason.c_str());
   return exit_code_;
 }
 

@@ -3,8 +3,9 @@
 //
 // A stage records its parameters, a list of checks {name, expected, observed, ok} and measured
 // metrics, then finish() decides the status and writes DIR/<binary>.json and DIR/<binary>.md:
+//   fail  when fail() was called or any check failed (even if skip() was called too);
 //   skip  when skip() was called (the host lacks a feature; the reason says which) - never a pass;
-//   fail  when fail() was called, any check failed, or no check ran at all;
+//   fail  when no check ran at all;
 //   pass  otherwise.
 // finish() returns the exit code: 0 pass, 1 fail, 77 skip. A watchdog (arm_watchdog) turns a hang
 // into a written "fail: timed out" report and exit code 1. All methods are thread-safe.

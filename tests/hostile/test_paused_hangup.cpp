@@ -6,6 +6,7 @@
 #include "hostile.hpp"
 #include "raw_peer.hpp"
 #include "support/host.hpp"
+#include "support/process_stats.hpp"
 #include "wire.hpp"
 
 using namespace tofu;
@@ -39,15 +40,15 @@ void leave_while_paused(bool reset) {
   MessagePtr paused = receive(*server);  // from the engine's own report pool
   INFO(describe(*paused));
   REQUIRE(paused->header.status == Status::pool_empty);
-  const std::size_t handles_connected = test::open_handle_count();
+  const long handles_connected = test::handle_count().handles;
   if (reset) {
     raw.socket.abort();
     // Acted on while the pool is still empty: the engine's socket goes (the raw one went too).
     const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (test::open_handle_count() + 2 > handles_connected && std::chrono::steady_clock::now() < deadline) {
+    while (test::handle_count().handles + 2 > handles_connected && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(5ms);  // no event to wait on: the engine closes a socket
     }
-    CHECK(test::open_handle_count() + 2 <= handles_connected);
+    CHECK(test::handle_count().handles + 2 <= handles_connected);
   } else {
     raw.socket.close();  // a FIN is seen when reading resumes, after the buffered frames
   }

@@ -89,8 +89,15 @@ static_libs=$("$pkgconfig" --static --libs tofu | sed 's/-ltofu_platform//; s/-l
 
 step "run"
 status=0
-for exe in "$work/cmake-build/consumer" "$work/cmake-build/consumer_shared" "$work/pc-consumer" "$work/pc-consumer-static"; do
-  [ -x "$exe" ] || continue
+# Every program must have been built: consumer_shared exactly when the package has libtofu.so.
+programs="$work/cmake-build/consumer $work/pc-consumer $work/pc-consumer-static"
+if ls "$libdir"/libtofu.so* >/dev/null 2>&1; then programs="$programs $work/cmake-build/consumer_shared"; fi
+for exe in $programs; do
+  if [ ! -x "$exe" ]; then
+    echo "${exe#"$work"/}: was not built" >&2
+    status=1
+    continue
+  fi
   printf '%s: ' "${exe#"$work"/}"
   if LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$exe"; then :; else
     echo "FAILED (exit $?)" >&2
@@ -106,7 +113,11 @@ fi
 step "the documented example is main.cpp"
 # Between the markers <!-- echo-example --> and <!-- /echo-example --> sits a ```cpp block.
 for doc in "$source/README.md" "$source/docs/getting-started.md"; do
-  [ -f "$doc" ] || continue
+  if [ ! -f "$doc" ]; then
+    echo "${doc#"$source"/}: missing" >&2
+    status=1
+    continue
+  fi
   awk '/<!-- echo-example -->/{on=1; next} /<!-- \/echo-example -->/{on=0} on' "$doc" |
     sed '/^```/d' >"$work/snippet.cpp"
   if cmp -s "$work/snippet.cpp" "$consumer/main.cpp"; then

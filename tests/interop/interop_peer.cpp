@@ -3,8 +3,8 @@
 //   interop_peer serve PORT_FILE            listen on tcp|127.0.0.1|0, write the port, echo
 //                                           every Request as a Response until a ByeRequest
 //   interop_peer drive tcp|HOST|PORT COUNT  handshake, send COUNT requests with pseudo-random
-//                                           headers and bodies (0..65535 bytes), verify each echo
-//                                           byte-exact, say Bye
+//                                           headers and bodies (0..2048 bytes, and 65535 bytes
+//                                           every 1000th), verify each echo byte-exact, say Bye
 // Exit 0 = every message came back identical.
 #include <chrono>
 #include <cstdio>

@@ -61,6 +61,26 @@ TEST_CASE("listen on a uds path reports the path") {
   CHECK(l.address == "uds|" + uds.path);
 }
 
+TEST_CASE("a uds path of exactly 107 bytes listens and connects") {
+  if (auto why = tofu::test::uds_unsupported_reason()) TOFU_SKIP(*why);
+  std::string path = tofu::test::temp_uds_path("max");
+  path.resize(path.size() - 5);  // without ".sock"
+  if (path.size() + 5 > kUdsPathMax) TOFU_SKIP("the temp directory's path is too long for this test: " + path);
+  path += std::string(kUdsPathMax - 5 - path.size(), 'x') + ".sock";
+  REQUIRE(path.size() == kUdsPathMax);
+  struct Remove {
+    std::string p;
+    ~Remove() { std::remove(p.c_str()); }
+  } remove_after{path};
+  auto engine = make_engine();
+  auto server = make_group(*engine);
+  auto client = make_group(*engine);
+  const Listener l = open_listener(*engine, *server, "uds|" + path);
+  CHECK(l.address == "uds|" + path);  // reported whole, not cut
+  const Link link = handshake(*engine, *client, *server, l.address);
+  round_trip(*engine, *client, *server, link, "over the longest uds path");
+}
+
 TEST_CASE("listen on a tcp port in use fails with listen_failed then channel_closed") {
   auto engine = make_engine();
   auto group = make_group(*engine);
@@ -71,7 +91,7 @@ TEST_CASE("listen on a tcp port in use fails with listen_failed then channel_clo
   MessagePtr back = receive(*group);
   check_returned(*back, OpCode::welcome_response, Status::listen_failed, r.header.channel_number);
   CHECK(back->header.message_id == r.header.message_id);
-  expect_closed_signal(*group, r.header.channel_number);
+  expect_closed_signal(*group, r.header.channel_number, {Status::listen_failed});
   // The first listener is unaffected.
   auto clients = make_group(*engine);
   const Link link = handshake(*engine, *clients, *group, first.address);
@@ -88,7 +108,7 @@ TEST_CASE("listen on a uds path in a missing directory fails with uds_path_not_f
   MessagePtr back = receive(*group);
   check_returned(*back, OpCode::welcome_response, Status::uds_path_not_found, r.header.channel_number);
   CHECK(back->header.message_id == r.header.message_id);
-  expect_closed_signal(*group, r.header.channel_number);
+  expect_closed_signal(*group, r.header.channel_number, {Status::uds_path_not_found});
   wait_channel_count(*engine, 0);
 }
 
@@ -140,7 +160,7 @@ TEST_CASE("connect between two engines") {
   round_trip(*client_engine, *client, *server, link, "between engines");
 }
 
-TEST_CASE("connect to a tcp port nobody listens on fails with peer_disconnected") {
+TEST_CASE("connect to a tcp port nobody listens on fails with peer_disconnected or connect_failed") {
   // A bound socket that does not listen: connecting to its port is refused, and no other process
   // can take the port while the test runs.
   std::string error;
@@ -157,7 +177,7 @@ TEST_CASE("connect to a tcp port nobody listens on fails with peer_disconnected"
   CHECK((back->header.status == Status::peer_disconnected || back->header.status == Status::connect_failed));
   CHECK(back->header.channel_number == link.client);
   CHECK(back->header.message_id == link.hello_id);
-  expect_closed_signal(*client, link.client);
+  expect_closed_signal(*client, link.client, {back->header.status});  // the same reason as the returned Hello
   // The channel is gone.
   wait_channel_count(*engine, 0);
   MessagePtr late = make_message(*engine, OpCode::request, link.client, "late");
@@ -173,7 +193,7 @@ TEST_CASE("connect to a missing uds path fails with uds_path_not_found") {
   MessagePtr back = receive(*client);
   check_returned(*back, OpCode::hello_request, Status::uds_path_not_found, link.client);
   CHECK(back->header.message_id == link.hello_id);
-  expect_closed_signal(*client, link.client);
+  expect_closed_signal(*client, link.client, {Status::uds_path_not_found});
 }
 
 TEST_CASE("reconnect cycles over one listener") {

@@ -11,6 +11,7 @@
 
 #include "harness.hpp"
 #include "raw_peer.hpp"
+#include "support/blocked_waiter.hpp"
 
 using namespace tofu;
 using namespace tofu::parity;
@@ -24,22 +25,25 @@ TEST_CASE("wait_receive times out when nothing arrives") {
   CHECK(end == ReceiveEnd::timeout);
 }
 
-TEST_CASE("update_receiver with a message wakes a receiver on another thread") {
+TEST_CASE("update_receiver with a message wakes a receiver already waiting on another thread") {
   auto engine = make_engine();
   auto group = make_group(*engine);
-  std::atomic<bool> got{false};
+  bool got = false;
   std::string seen;
-  std::thread receiver([&] {
+  MessagePtr wake = make_message(*engine, OpCode::signal, 0, "wake up");
+  tofu::test::BlockedWaiter receiver([&] {
     MessagePtr m = group->wait_receive(kWait);
     if (m) seen = describe(*m) + " body=" + std::string(m->body_text()) +
                   (m->header.status == Status::receiver_update ? " [receiver_update]" : "") +
                   (m->header.origin == Origin::application ? " [application]" : "");
     got = m != nullptr;
   });
-  MessagePtr wake = make_message(*engine, OpCode::signal, 0, "wake up");
+  if (tofu::test::BlockedWaiter::can_confirm_asleep()) CHECK(receiver.asleep_confirmed());
+  const auto woken_at = tofu::test::BlockedWaiter::Clock::now();
   wake->header.status = Status::success;  // the engine forces receiver_update
   CHECK(group->update_receiver(std::move(wake)) == Status::success);
-  receiver.join();
+  REQUIRE(receiver.returned_within(kWait));
+  CHECK(receiver.entered() < woken_at);
   INFO(seen);
   REQUIRE(got);
   CHECK(seen.find("body=wake up") != std::string::npos);
@@ -47,11 +51,11 @@ TEST_CASE("update_receiver with a message wakes a receiver on another thread") {
   CHECK(seen.find("[application]") != std::string::npos);
 }
 
-TEST_CASE("update_receiver without a message delivers an engine receiver_update signal") {
+TEST_CASE("update_receiver without a message delivers an engine receiver_update signal to a waiting receiver") {
   auto engine = make_engine();
   auto group = make_group(*engine);
-  std::atomic<int> result{-1};
-  std::thread receiver([&] {
+  int result = -1;
+  tofu::test::BlockedWaiter receiver([&] {
     MessagePtr m = group->wait_receive(kWait);
     result = !m ? 0
              : (m->header.opcode == OpCode::signal && m->header.origin == Origin::engine &&
@@ -59,8 +63,11 @@ TEST_CASE("update_receiver without a message delivers an engine receiver_update 
                  ? 1
                  : 2;
   });
+  if (tofu::test::BlockedWaiter::can_confirm_asleep()) CHECK(receiver.asleep_confirmed());
+  const auto woken_at = tofu::test::BlockedWaiter::Clock::now();
   CHECK(group->update_receiver() == Status::success);
-  receiver.join();
+  REQUIRE(receiver.returned_within(kWait));
+  CHECK(receiver.entered() < woken_at);
   CHECK(result == 1);
   // Several wake-ups are several messages, in order with other traffic.
   CHECK(group->update_receiver() == Status::success);
@@ -163,10 +170,9 @@ TEST_CASE("shutdown returns unsent messages with shutdown_started") {
     returned.push_back(m->header.message_id);
   }
   CHECK(signals == 1);
-  std::size_t bytes = 0;
-  CHECK(peer.connection.wait_closed(kWait, &bytes));
-  const std::size_t delivered = bytes / (kBinaryHeaderSize + kMaxBodyLen);
-  INFO("the peer got " << bytes << " bytes = " << delivered << " whole frames; " << returned.size() << " returned");
+  // The first k requests reached the peer as whole frames, intact and in order.
+  const std::size_t delivered = check_large_requests_delivered(peer, ids);
+  INFO("the peer got " << delivered << " whole frames; " << returned.size() << " returned");
   // Each request was written whole or handed back; the handed-back ones are the unsent tail (the
   // order among them is not specified: some may still have been in the engine's mailbox).
   CHECK(returned.size() == kCount - delivered);
@@ -181,17 +187,17 @@ TEST_CASE("shutdown returns unsent messages with shutdown_started") {
 TEST_CASE("shutdown wakes a receiver blocked on another thread") {
   auto engine = make_engine();
   auto group = make_group(*engine);
-  std::atomic<int> end_seen{-1};
-  std::atomic<bool> started{false};
-  std::thread receiver([&] {
-    started = true;
+  int end_seen = -1;
+  tofu::test::BlockedWaiter receiver([&] {
     ReceiveEnd end = ReceiveEnd::message;
     MessagePtr m = group->wait_receive(std::chrono::milliseconds(60000), &end);
     end_seen = m ? 100 : static_cast<int>(end);
   });
-  while (!started) std::this_thread::yield();
+  if (tofu::test::BlockedWaiter::can_confirm_asleep()) CHECK(receiver.asleep_confirmed());
+  const auto shut_at = tofu::test::BlockedWaiter::Clock::now();
   engine.reset();  // the destructor shuts down
-  receiver.join();
+  REQUIRE(receiver.returned_within(kWait));  // the 60 s wait ended at once
+  CHECK(receiver.entered() < shut_at);
   CHECK(end_seen == static_cast<int>(ReceiveEnd::shutdown));
 }
 

@@ -146,6 +146,30 @@ TEST_CASE("address syntax errors are refused by post with invalid_address") {
   CHECK(engine->channel_count() == 0);
 }
 
+// sun_path holds 108 bytes with its NUL: a longer path would be cut (the original truncated it
+// silently), so post() refuses it before anything is opened.
+TEST_CASE("a uds path of 108 bytes or more is refused by post with invalid_address") {
+  auto engine = make_engine();
+  auto group = make_group(*engine);
+  for (std::size_t length : {kUdsPathMax + 1, kUdsPathMax + 2, std::size_t{300}}) {
+    const std::string path = "/tmp/" + std::string(length - 5, 'p');
+    REQUIRE(path.size() == length);
+    INFO("uds path of " << length << " bytes");
+    MessagePtr hello = make_message(*engine, OpCode::hello_request);
+    REQUIRE(hello->text_headers.add(kConnectToHeader, "uds|" + path) == Status::success);
+    expect_refused(*group, hello, Status::invalid_address);
+    MessagePtr welcome = make_message(*engine, OpCode::welcome_request);
+    REQUIRE(welcome->text_headers.add(kListenOnHeader, "uds|" + path) == Status::success);
+    expect_refused(*group, welcome, Status::invalid_address);
+  }
+  CHECK(engine->channel_count() == 0);
+  // Nothing was queued for the reactor: no report of any kind arrives.
+  ReceiveEnd end = ReceiveEnd::message;
+  MessagePtr late = group->wait_receive(std::chrono::milliseconds(100), &end);
+  INFO("unexpected: " << (late ? describe(*late) : std::string("none")));
+  CHECK_FALSE(late);
+}
+
 TEST_CASE("hello and welcome requests without text headers are refused with wrong_address") {
   auto engine = make_engine();
   auto group = make_group(*engine);

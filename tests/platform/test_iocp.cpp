@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "platform/windows/iocp.hpp"
+#include "support/blocked_waiter.hpp"
 
 using namespace tofu::platform::win;
 
@@ -52,15 +53,25 @@ TEST_CASE("a batch dequeue returns every posted completion in order", "[platform
   for (std::size_t i = 0; i < 10; ++i) CHECK(out[i].key == i + 1);
 }
 
-TEST_CASE("a wake-up posted from another thread unblocks an infinite wait", "[platform][iocp]") {
+// The dequeue(-1) runs on its own thread and the post comes only once that thread is inside it, so
+// the post must end a wait in progress (a lost wake-up fails within 10 s instead of hanging).
+TEST_CASE("a post from another thread ends an infinite dequeue that began before it", "[platform][iocp]") {
   auto port = IoCompletionPort::create();
   REQUIRE(port.ok());
-  std::thread poster([&] { (void)port->post(7, nullptr, 0, 0); });
   std::array<Completion, 1> out{};
-  auto n = port->dequeue(out, -1);
-  poster.join();
-  REQUIRE(n.ok());
-  REQUIRE(n.value() == 1);
+  bool ok = false;
+  std::size_t got = 0;
+  tofu::test::BlockedWaiter waiter([&] {
+    auto n = port->dequeue(out, -1);
+    ok = n.ok();
+    got = ok ? n.value() : 0;
+  });
+  const auto posted_at = tofu::test::BlockedWaiter::Clock::now();
+  REQUIRE(port->post(7, nullptr, 0, 0).ok());
+  REQUIRE(waiter.returned_within(std::chrono::seconds(10)));
+  CHECK(waiter.entered() < posted_at);
+  REQUIRE(ok);
+  REQUIRE(got == 1);
   CHECK(out[0].key == 7);
 }
 

@@ -1,5 +1,5 @@
 // Fault injection: peers that die mid-frame or send garbage, a slow reader against a fast writer,
-// pools exhausted on both ends, shutdown with thousands of queued messages, 10k connect cycles.
+// pools exhausted on both ends, shutdown with thousands of queued messages, connect and disconnect churn (10000 cycles, 1000 under Wine).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,8 +12,10 @@
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
-#include "process_stats.hpp"
+#include "support/process_stats.hpp"
+#include "support/skip.hpp"
 #include "raw_peer.hpp"
+#include "tofu/address.hpp"
 #include "wire.hpp"
 
 using namespace tofu;
@@ -38,20 +40,6 @@ struct Setup {
   }
 };
 
-// Waits for the channel_closed Signal of `ch`; frames the garbage happened to form are allowed before it.
-std::string wait_closed_reason(ChannelGroup& g, ChannelNumber ch) {
-  for (;;) {
-    MessagePtr m = receive(g);
-    if (m->header.opcode == OpCode::signal && m->header.origin == Origin::engine &&
-        m->header.status == Status::channel_closed) {
-      REQUIRE(m->header.channel_number == ch);
-      return reason_of(*m);
-    }
-    INFO("before the close: " << describe(*m));
-    REQUIRE(m->header.channel_number == ch);
-  }
-}
-
 std::uint64_t seq_of(const Message& m) { return std::stoull(std::string(m.body_text().substr(0, 20))); }
 std::string seq_body(std::uint64_t i, std::size_t size) {
   std::string s = std::to_string(i);
@@ -75,14 +63,19 @@ TEST_CASE("fault: a peer killed mid-header or mid-body closes only its channel",
         raw.socket.close();
       }
       INFO("cut after " << cut << " bytes, reset=" << reset);
-      CHECK(wait_closed_reason(*s.server, raw.server_channel) == "peer_disconnected");
+      expect_closed_signal(*s.server, raw.server_channel, {Status::peer_disconnected});  // nothing before it
     }
   }
   wait_channel_count(*s.engine, 1);
   s.check_fresh_client_served();
 }
 
-TEST_CASE("fault: garbage and oversized lengths from a raw socket", "[fault]") {
+// Lengths cannot be oversized on the wire: both length fields are u16 and 65535 is legal (the
+// decoder's own limits are tested in core/test_codec). So this sends (1) a frame announcing the
+// maximum 65535 + 65535 bytes cut short by FIN, and (2) 32 rounds of random junk behind a header
+// that is malformed in one of four ways, with the socket kept OPEN: only the decoder's validation
+// can close those channels, and each must close at once with that malformation's reason.
+TEST_CASE("fault: a maximum-length frame cut short, and 32 rounds of malformed random frames", "[fault]") {
   Setup s;
   {  // Declares 65535 + 65535 bytes, sends 1000, then closes.
     RawClient raw = raw_hello(*s.server, s.listener.port);
@@ -91,30 +84,61 @@ TEST_CASE("fault: garbage and oversized lengths from a raw socket", "[fault]") {
     bytes.insert(bytes.end(), filler.begin(), filler.end());
     REQUIRE(raw.socket.send_all(bytes));
     raw.socket.close();
-    CHECK(wait_closed_reason(*s.server, raw.server_channel) == "peer_disconnected");
-  }
-  {  // Opcode 15.
-    RawClient raw = raw_hello(*s.server, s.listener.port);
-    REQUIRE(raw.socket.send_all(wire::header_bytes(1, 15, 0, 7, 0, 0)));
-    CHECK(wait_closed_reason(*s.server, raw.server_channel) == "invalid_op_code");
-    CHECK(raw.socket.wait_closed(kWait));
+    expect_closed_signal(*s.server, raw.server_channel, {Status::peer_disconnected});
   }
   std::mt19937 rng(20261127);
-  for (int round = 0; round < 30; ++round) {  // random bytes, then close
+  auto random_bytes = [&](std::size_t n, bool letters_only) {
+    std::string out(n, '\0');
+    for (char& c : out) c = static_cast<char>(letters_only ? 'a' + rng() % 26 : rng() & 0xFF);
+    return out;
+  };
+  for (int round = 0; round < 32; ++round) {
     RawClient raw = raw_hello(*s.server, s.listener.port, 0x100 + static_cast<std::uint64_t>(round));
-    std::vector<std::byte> junk(16 + rng() % 4096);
-    for (auto& b : junk) b = static_cast<std::byte>(rng() & 0xFF);
-    REQUIRE(raw.socket.send_all(junk));
-    raw.socket.close();
-    const std::string reason = wait_closed_reason(*s.server, raw.server_channel);
-    INFO("round " << round << " closed with " << reason);
-    CHECK_FALSE(reason.empty());
+    const std::string body = random_bytes(rng() % 4096, false);
+    std::string headers;
+    std::uint8_t proto = wire::kRequest;
+    std::uint8_t status = 0;
+    Status reason = Status::invalid_message;
+    std::string kind;
+    switch (round % 4) {
+      case 0:
+        proto = static_cast<std::uint8_t>(10 + rng() % 6);  // opcodes 10..15 do not exist
+        reason = Status::invalid_op_code;
+        kind = "opcode " + std::to_string(proto);
+        break;
+      case 1:
+        status = static_cast<std::uint8_t>(1 + rng() % 255);
+        kind = "status " + std::to_string(status);
+        break;
+      case 2:
+        proto = wire::kSignal | 0x10;  // origin = engine
+        kind = "engine origin";
+        break;
+      default:
+        headers = random_bytes(1 + rng() % 200, true) + "\r\n";  // a header line without ':'
+        kind = "text header line without a colon";
+        break;
+    }
+    const std::uint64_t id = rng();
+    auto bytes = wire::header_bytes(1, proto, status, id, static_cast<std::uint16_t>(headers.size()),
+                                    static_cast<std::uint16_t>(body.size()));
+    const auto rest = wire::bytes_of(headers + body);
+    bytes.insert(bytes.end(), rest.begin(), rest.end());
+    REQUIRE(raw.socket.send_all(bytes));
+    INFO("round " << round << ": " << kind << ", " << body.size() << " random body bytes; socket kept open");
+    expect_closed_signal(*s.server, raw.server_channel, {reason});
+    CHECK(raw.socket.wait_closed(kWait));  // the engine closed the connection itself
   }
   wait_channel_count(*s.engine, 1);
   s.check_fresh_client_served();
 }
 
-TEST_CASE("fault: a slow reader keeps memory bounded by the pool and loses nothing", "[fault]") {
+// A writer offers 4000 x 16 KiB (64 MiB) while the reader's application does not read for 2 s. The
+// pools cap what the engines may hold as messages; the heap (sampled every 2 ms) shows that no
+// other buffer took the overflow instead: it may grow by the two pools' messages and a constant.
+TEST_CASE("fault: a slow reader keeps heap growth within the pools and loses nothing", "[fault]") {
+  const tofu::test::HeapUsage heap_start = tofu::test::heap_in_use();
+  if (!heap_start.known()) TOFU_SKIP("heap bytes in use cannot be measured on this host");
   // Two engines, so the writer's and the reader's pools are separate.
   auto reader_engine = make_engine(pool_options(8, 32));
   auto writer_engine = make_engine(pool_options(8, 64));
@@ -125,12 +149,11 @@ TEST_CASE("fault: a slow reader keeps memory bounded by the pool and loses nothi
   constexpr std::uint64_t kCount = 4000;
 
   std::atomic<bool> done{false};
-  std::atomic<std::size_t> max_reader{0};
-  std::atomic<std::size_t> max_writer{0};
+  const long long heap_before = tofu::test::heap_in_use().bytes;
+  std::atomic<long long> heap_peak{heap_before};
   std::thread monitor([&] {
     while (!done.load()) {
-      max_reader.store(std::max(max_reader.load(), reader_engine->pool_stats().in_use));
-      max_writer.store(std::max(max_writer.load(), writer_engine->pool_stats().in_use));
+      heap_peak.store(std::max(heap_peak.load(), tofu::test::heap_in_use().bytes));
       std::this_thread::sleep_for(2ms);  // sampling period
     }
   });
@@ -173,15 +196,18 @@ TEST_CASE("fault: a slow reader keeps memory bounded by the pool and loses nothi
   monitor.join();
   const PoolStats rs = reader_engine->pool_stats();
   const PoolStats ws = writer_engine->pool_stats();
-  WARN("slow reader: posted " << posted_while_stalled << " while stalled; pool_empty signals " << pool_signals
-                              << "; reader in_use max " << max_reader.load() << "/" << rs.max << " high_water "
-                              << rs.high_water << "; writer in_use max " << max_writer.load() << "/" << ws.max);
+  // What the pools may legitimately hold (each message up to its 16 KiB body plus bookkeeping), plus
+  // a constant for socket state, decoder buffers and the allocator. Unbounded buffering of the
+  // 64 MiB on offer would exceed it many times over.
+  const long long growth = heap_peak.load() - heap_before;
+  const long long allowed = static_cast<long long>(rs.max + ws.max) * (16384 + 1024) + 2 * 1024 * 1024;
+  WARN("slow reader: posted " << posted_while_stalled << " of " << kCount << " while stalled; pool_empty signals "
+                              << pool_signals << "; heap (" << heap_start.source << ") peak growth " << growth / 1024
+                              << " KiB, allowed " << allowed / 1024 << " KiB; pool high water reader " << rs.high_water
+                              << "/" << rs.max << ", writer " << ws.high_water << "/" << ws.max);
   CHECK(posted_while_stalled < kCount);  // the writer really was held back
-  CHECK(max_reader.load() <= rs.max);
-  CHECK(rs.high_water <= rs.max);
-  CHECK(max_writer.load() <= ws.max);
-  CHECK(ws.high_water <= ws.max);
-  CHECK(pool_signals >= 1);
+  CHECK(pool_signals >= 1);              // the reader engine paused reading and said so
+  CHECK(growth <= allowed);
 }
 
 TEST_CASE("fault: pools exhausted on both ends recover without loss", "[fault]") {
@@ -302,9 +328,22 @@ TEST_CASE("fault: shutdown with thousands of queued messages returns each with a
   for (MessageId id : returned) CHECK(sent.count(id) == 1);
 }
 
-TEST_CASE("fault: 10k connect and disconnect cycles keep fds and RSS flat", "[fault]") {
-  const std::size_t cycles = regression::churn_cycles(10000, 1000);
-  Setup s(pool_options(16, 256));
+#define TOFU_STR2(x) #x
+#define TOFU_STR(x) TOFU_STR2(x)
+
+// Leaks per connection: every cycle opens a client channel and the accepted one (one socket each,
+// plus a poll registration), then closes both. After a warm-up (the pools and the allocator settle),
+// the open handles must come back to their count and the heap may grow only by a small constant:
+// a leaked socket, Event or channel state per cycle shows as thousands of handles or hundreds of KiB.
+TEST_CASE("fault: " TOFU_STR(TOFU_CHURN_CYCLES) " connect and disconnect cycles leave handles and heap at baseline",
+          "[fault]") {
+  constexpr std::size_t kCycles = TOFU_CHURN_CYCLES;
+  if (!tofu::test::handle_count().known()) TOFU_SKIP("open handles cannot be counted on this host");
+  if (!tofu::test::heap_in_use().known()) TOFU_SKIP("heap bytes in use cannot be measured on this host");
+  // Default timeouts: the timer entries of closed channels must not accumulate either (the heap is
+  // compacted once stale entries outnumber live ones; without that: +512 KiB over 10000 cycles).
+  EngineOptions options = pool_options(16, 256);
+  Setup s(options);
   EchoServer echo(s.server);
   const std::size_t baseline = s.engine->channel_count();
   auto cycle = [&](std::size_t i) {
@@ -328,27 +367,98 @@ TEST_CASE("fault: 10k connect and disconnect cycles keep fds and RSS flat", "[fa
       r.abort();
     }
   };
-  for (std::size_t i = 0; i < 100; ++i) cycle(i);  // warm-up: allocator and pool settle
-  wait_channel_count(*s.engine, baseline);
-  const long fds_before = regression::open_handle_count();
-  const long long rss_before = regression::resident_bytes();
-  const auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < cycles; ++i) cycle(i);
-  wait_channel_count(*s.engine, baseline);
-  // The server closes its side when it reads EOF: wait until every accepted channel is gone.
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (regression::open_handle_count() > fds_before && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
+  // Every channel gone, the application holding no message: the state to compare.
+  auto settle = [&] {
+    wait_channel_count(*s.engine, baseline);
+    const auto deadline = std::chrono::steady_clock::now() + kWait;
+    while (s.engine->pool_stats().in_use != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+    }
+    REQUIRE(s.engine->pool_stats().in_use == 0);
+  };
+  // Warm-up: pools, allocator and tables settle; four threads cycling at once on their own groups
+  // make the engine's locks meet contention, which is when a lock creates its wait object.
+  {
+    std::vector<std::shared_ptr<ChannelGroup>> groups;
+    for (int t = 0; t < 4; ++t) groups.push_back(make_group(*s.engine));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (auto& g : groups) {
+      threads.emplace_back([&, g] {
+        for (int i = 0; i < 50; ++i) {
+          MessagePtr hello = s.engine->get();
+          if (hello) {
+            hello->header = make_header(OpCode::hello_request);
+            (void)hello->text_headers.add(kConnectToHeader, s.listener.address);
+          }
+          if (!hello || g->post(hello).status != Status::success) {
+            failures.fetch_add(1);
+            return;
+          }
+          MessagePtr m = g->wait_receive(kWait);
+          if (!m || m->header.opcode != OpCode::hello_response) {
+            failures.fetch_add(1);
+            return;
+          }
+          const ChannelNumber ch = m->header.channel_number;
+          m->reset();
+          m->header = make_header(OpCode::bye_signal);
+          m->header.channel_number = ch;
+          if (g->post(m).status != Status::success) {
+            failures.fetch_add(1);
+            return;
+          }
+          for (int k = 0; k < 2; ++k) {  // the ByeSignal back, then the close Signal
+            if (!g->wait_receive(kWait)) failures.fetch_add(1);
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    REQUIRE(failures.load() == 0);
   }
-  const long fds_after = regression::open_handle_count();
-  const long long rss_after = regression::resident_bytes();
+  for (std::size_t i = 0; i < 200; ++i) cycle(i);
+  settle();
+  const tofu::test::HandleCount handles_before = tofu::test::handle_count();
+  const tofu::test::HeapUsage heap_before = tofu::test::heap_in_use();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < kCycles / 2; ++i) cycle(i);
+  settle();
+  const tofu::test::HandleCount handles_half = tofu::test::handle_count();
+  const tofu::test::HeapUsage heap_half = tofu::test::heap_in_use();
+  for (std::size_t i = kCycles / 2; i < kCycles; ++i) cycle(i);
+  settle();
+  // The OS may release a closed socket's handle a moment after close returns: look again briefly.
+  // Wait objects are judged on the second half: the engine's long-lived locks (pools, mailbox,
+  // groups) each get their Event the first time two threads meet there, which the first half gives
+  // every chance to happen; one per connection would still add hundreds.
+  auto growth_text = [&](const tofu::test::HandleCount& after) {
+    tofu::test::HandleCount base = handles_half;
+    base.handles = handles_before.handles;
+    return tofu::test::handle_growth(base, after);
+  };
+  tofu::test::HandleCount handles_after = tofu::test::handle_count();
+  for (int retry = 0; retry < 20 && !growth_text(handles_after).empty(); ++retry) {
+    std::this_thread::sleep_for(50ms);
+    handles_after = tofu::test::handle_count();
+  }
+  const tofu::test::HeapUsage heap_after = tofu::test::heap_in_use();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  WARN(cycles << " cycles in " << ms << " ms; open fds/handles before " << fds_before << " after " << fds_after
-              << "; RSS before " << rss_before / 1024 << " KiB after " << rss_after / 1024 << " KiB (growth "
-              << (rss_after - rss_before) / 1024 << " KiB); channels " << s.engine->channel_count());
+  const long long growth = heap_after.bytes - heap_before.bytes;
+  WARN(kCycles << " cycles in " << ms << " ms; handles before " << tofu::test::to_string(handles_before)
+               << ", half-way " << tofu::test::to_string(handles_half) << ", after "
+               << tofu::test::to_string(handles_after) << "; heap (" << heap_before.source << ") before "
+               << heap_before.bytes / 1024 << " KiB, half-way " << heap_half.bytes / 1024 << " KiB, after "
+               << heap_after.bytes / 1024 << " KiB (growth " << growth << " bytes)");
   CHECK(echo.error().empty());
-  CHECK(fds_after <= fds_before);
-  if (rss_before > 0) CHECK(rss_after - rss_before < 16LL * 1024 * 1024);
-  const PoolStats ps = s.engine->pool_stats();
-  CHECK(ps.high_water <= ps.max);
+  INFO("handles: " << growth_text(handles_after));
+  CHECK(growth_text(handles_after).empty());
+  // A constant allowance (hash tables that grew once, the allocator's own bookkeeping, commit
+  // charge rounded to pages on Windows), far below a leak of one channel's state per cycle; the
+  // second half, after everything grew once, must be flatter still.
+  constexpr long long kHeapAllowance = 256 * 1024;
+  constexpr long long kSecondHalfAllowance = 64 * 1024;
+  CHECK(growth <= kHeapAllowance);
+  CHECK(heap_after.bytes - heap_half.bytes <= kSecondHalfAllowance);
+  CHECK(echo.hellos() >= kCycles);
 }

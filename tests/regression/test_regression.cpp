@@ -12,15 +12,18 @@
 
 #include "half_close.hpp"
 #include "harness.hpp"
-#include "process_stats.hpp"
+#include "support/process_stats.hpp"
 #include "raw_peer.hpp"
+#include "support/bounded_call.hpp"
+#include "support/blocked_waiter.hpp"
 #include "wire.hpp"
 
 using namespace tofu;
 using namespace tofu::parity;
 using namespace std::chrono_literals;
 using tofu::regression::HalfCloseSocket;
-using tofu::regression::process_cpu_seconds;
+using tofu::test::must_return_within;
+using tofu::test::process_cpu_seconds;
 
 namespace {
 
@@ -36,12 +39,14 @@ struct Server {
   }
 };
 
-// Receives until a message for which `pred` holds; every message skipped is checked against `allowed`.
-template <class Pred>
-MessagePtr receive_until(ChannelGroup& g, Pred pred) {
+// Receives until a message that is not an engine pool_empty Signal; the skipped ones must be exactly that.
+MessagePtr receive_past_pool_empty(ChannelGroup& g) {
   for (;;) {
     MessagePtr m = receive(g);
-    if (pred(*m)) return m;
+    if (m->header.status != Status::pool_empty) return m;
+    INFO(describe(*m));
+    REQUIRE(m->header.opcode == OpCode::signal);
+    REQUIRE(m->header.origin == Origin::engine);
   }
 }
 
@@ -104,7 +109,7 @@ TEST_CASE("regression: a 60 KiB body written in small chunks arrives byte-exact"
   });
  for (std::size_t i = 0; i < frames.size(); ++i) {
     // The tiny pool may run dry while frames are in the queue: skip the engine's pool_empty Signals.
-    MessagePtr m = receive_until(*s.server, [](const Message& x) { return x.header.status != Status::pool_empty; });
+    MessagePtr m = receive_past_pool_empty(*s.server);
     INFO("frame " << i << ": " << describe(*m));
     REQUIRE(m->header.opcode == OpCode::request);
     CHECK(m->header.channel_number == raw.server_channel);
@@ -132,47 +137,35 @@ TEST_CASE("regression: a 60 KiB body written in small chunks arrives byte-exact"
   CHECK(sent.body_len == 61440);
 }
 
-// Original bug: the I/O thread exited silently on an error; mailboxes were never closed, post()
-// kept succeeding and waitReceive() blocked forever. The engine has no fault-injection hook (see
-// the report), so this checks the observable contract of the stop path every failure ends in:
-// after shutdown every blocked receiver returns with ReceiveEnd::shutdown, post() refuses with
-// shutdown_started and leaves the message with the caller, get() and create_group() say no.
+// The contract of the stop path that every failure also ends in (the failure itself is injected in
+// "a failing reactor thread is reported ..." below): after shutdown() every blocked receiver
+// returns with ReceiveEnd::shutdown, post() refuses with shutdown_started and leaves the message
+// with the caller, get() and create_group() say no.
 TEST_CASE("regression: after shutdown blocked receivers wake and post and get report it", "[regression]") {
   Server s;
   const Link link = handshake(*s.engine, *s.client, *s.server, s.listener.address);
   std::shared_ptr<ChannelGroup> idle = make_group(*s.engine);
   MessagePtr kept = make_message(*s.engine, OpCode::request, link.client, "kept by the caller");
 
-  struct Waiter {
-    std::shared_ptr<ChannelGroup> group;
-    std::promise<ReceiveEnd> result;
-    std::thread thread;
-  };
+  // One receiver per group, each already asleep in wait_receive (60 s: far beyond the test's bound)
+  // before shutdown(); each drains whatever shutdown hands back, then sees the end of stream.
   std::vector<std::shared_ptr<ChannelGroup>> groups{s.server, s.client, idle};
-  std::vector<std::future<ReceiveEnd>> ends;
-  std::vector<std::thread> threads;
-  std::atomic<int> started{0};
-  for (auto& g : groups) {
-    auto p = std::make_shared<std::promise<ReceiveEnd>>();
-    ends.push_back(p->get_future());
-    threads.emplace_back([g, p, &started] {
-      started.fetch_add(1);
-      ReceiveEnd end = ReceiveEnd::message;
-      // Drain whatever shutdown hands back, then the end of stream (60 s: far beyond the test's bound).
-      while (g->wait_receive(60s, &end)) {
+  std::vector<ReceiveEnd> ends(groups.size(), ReceiveEnd::message);
+  std::vector<std::unique_ptr<tofu::test::BlockedWaiter>> waiters;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    waiters.push_back(std::make_unique<tofu::test::BlockedWaiter>([&groups, &ends, i] {
+      while (groups[i]->wait_receive(60s, &ends[i])) {
       }
-      p->set_value(end);
-    });
+    }));
+    if (tofu::test::BlockedWaiter::can_confirm_asleep()) CHECK(waiters.back()->asleep_confirmed());
   }
-  while (started.load() < 3) std::this_thread::yield();
-
   const auto t0 = std::chrono::steady_clock::now();
   s.engine->shutdown();
-  for (auto& f : ends) {
-    REQUIRE(f.wait_for(kWait) == std::future_status::ready);
-    CHECK(f.get() == ReceiveEnd::shutdown);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    REQUIRE(waiters[i]->returned_within(kWait));
+    CHECK(waiters[i]->entered() < t0);
+    CHECK(ends[i] == ReceiveEnd::shutdown);
   }
-  for (auto& t : threads) t.join();
   WARN("receivers woke " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
                          << " ms after shutdown()");
 
@@ -184,25 +177,36 @@ TEST_CASE("regression: after shutdown blocked receivers wake and post and get re
   CHECK(s.engine->create_group() == nullptr);
   CHECK(s.engine->channel_count() == 0);
   // destroy() after shutdown returns at once.
-  auto destroyed = std::async(std::launch::async, [&] { idle->destroy(); });
-  CHECK(destroyed.wait_for(kWait) == std::future_status::ready);
+  must_return_within(kWait, "destroy() after shutdown", [&] { idle->destroy(); });
 }
 
 TEST_CASE("regression: a group destroyed while the engine is busy returns", "[regression]") {
   // The writer below does not wait for its echoes: every one of the pool's 256 messages may be in
   // flight on the one busy channel, so its send cap (a quarter of the pool by default) is raised to
-  // the pool (without it the echo server's answers were refused with send_queue_full under load).
+  // the pool. The pool runs dry at times, so the server's channels report pool_empty: what the echo
+  // server tolerates with `hostile_peers` (it counts them instead).
   EngineOptions options = pool_options(16, 256);
   options.flow.max_queued_per_channel = 256;
   Server s(options);
-  EchoServer echo(s.server);
+  EchoServer echo(s.server, /*hostile_peers=*/true);
   // Busy: a writer keeps a link full of echo traffic while another group is destroyed.
   auto busy = make_group(*s.engine);
   const Link link = start_connect(*s.engine, *busy, s.listener.address);
   expect_hello_response(*busy, link);
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> posted{0};
-  std::thread writer([&] {
+  std::thread writer;
+  // Stopped and joined on every way out, a failed REQUIRE included (a joinable std::thread
+  // destroyed by the unwinding would std::terminate).
+  struct StopWriter {
+    std::atomic<bool>& stop;
+    std::thread& writer;
+    ~StopWriter() {
+      stop.store(true);
+      if (writer.joinable()) writer.join();
+    }
+  } stop_writer{stop, writer};
+  writer = std::thread([&] {
     const std::string body = pattern(2000, 4);
     while (!stop.load()) {
       MessagePtr m = s.engine->get();
@@ -216,18 +220,16 @@ TEST_CASE("regression: a group destroyed while the engine is busy returns", "[re
       }
     }
   });
-  // Busy before the first destroy, however the threads are scheduled.
-  for (const auto until = std::chrono::steady_clock::now() + kWait;
-       posted.load() == 0 && std::chrono::steady_clock::now() < until;) {
-    std::this_thread::sleep_for(1ms);
-  }
-  REQUIRE(posted.load() > 0);
+  // Busy before the first destroy: without this the 20 destroys can all be over before the
+  // writer posted anything (seen in the linux-debug stress run).
+  const auto busy_by = std::chrono::steady_clock::now() + kWait;
+  while (echo.echoed() < 100 && std::chrono::steady_clock::now() < busy_by) std::this_thread::sleep_for(1ms);
+  REQUIRE(echo.echoed() >= 100);
   for (int i = 0; i < 20; ++i) {
     auto doomed = make_group(*s.engine);
     const Link l = start_connect(*s.engine, *doomed, s.listener.address);
-    expect_hello_response(*doomed, l);
-    auto done = std::async(std::launch::async, [&] { doomed->destroy(); });
-    REQUIRE(done.wait_for(kWait) == std::future_status::ready);
+    expect_hello_response_after_pool_empty(*doomed, l);  // the writer may have emptied the pool
+    must_return_within(kWait, "destroy() of a group while the engine is busy", [&] { doomed->destroy(); });
     // Destroyed: drained, then the end of stream.
     ReceiveEnd end = ReceiveEnd::message;
     while (doomed->wait_receive(0ms, &end)) {
@@ -235,9 +237,10 @@ TEST_CASE("regression: a group destroyed while the engine is busy returns", "[re
     CHECK(end == ReceiveEnd::shutdown);
   }
   stop.store(true);
-  writer.join();
+  if (writer.joinable()) writer.join();
   CHECK(posted.load() > 0);
   INFO("echo server: " << echo.error());
+  CHECK(echo.echoed() > 0);
   CHECK(echo.error().empty());
 }
 
@@ -261,14 +264,14 @@ TEST_CASE("regression: channels are released after Bye and after peer death", "[
       post_ok(*s.server, req);
       MessagePtr resp = receive(*s.client);
       CHECK(resp->header.opcode == OpCode::bye_response);
-      expect_closed_signal(*s.client, link.client);
-      expect_closed_signal(*s.server, link.server);
+      expect_closed_signal(*s.client, link.client, {Status::channel_closed});
+      expect_closed_signal(*s.server, link.server, {Status::channel_closed});
     } else {
       // Local close: ByeSignal with oob; the server sees EOF.
       MessagePtr bye = make_message(*s.engine, OpCode::bye_signal, link.client);
       post_ok(*s.client, bye);
       receive(*s.client);  // the ByeSignal back
-      expect_closed_signal(*s.client, link.client);
+      expect_closed_signal(*s.client, link.client, {Status::channel_closed});
       expect_closed_signal(*s.server, link.server, {Status::peer_disconnected});
     }
   }
@@ -373,13 +376,13 @@ TEST_CASE("regression: a half-closed peer with the pool exhausted does not spin 
   CHECK_FALSE(s.server->wait_receive(0ms));  // no flood of pool_empty Signals
   held.clear();  // resume: every frame sent before the FIN arrives, then the close
   for (std::uint64_t i = 0; i < 5; ++i) {
-    MessagePtr m = receive_until(*s.server, [](const Message& x) { return x.header.status != Status::pool_empty; });
+    MessagePtr m = receive_past_pool_empty(*s.server);
     INFO(describe(*m));
     REQUIRE(m->header.opcode == OpCode::request);
     CHECK(m->header.message_id == 100 + i);
     CHECK(m->body_text() == pattern(300, i));
   }
-  MessagePtr closed = receive_until(*s.server, [](const Message& x) { return x.header.status != Status::pool_empty; });
+  MessagePtr closed = receive_past_pool_empty(*s.server);
   check_closed_signal(*closed, ch, {Status::peer_disconnected});
   CHECK(peer.wait_closed(kWait));
 }
@@ -390,7 +393,7 @@ TEST_CASE("regression: a half-closed peer with the pool exhausted does not spin 
 // state aborts the test; on Windows the afd backend's zombie (cancelled-poll) handling runs.
 TEST_CASE("regression: socket state stays valid while 500 connections churn", "[regression]") {
   Server s(pool_options(16, 512));
-  EchoServer echo(s.server);
+  EchoServer echo(s.server, /*hostile_peers=*/true);
   const std::size_t baseline = s.engine->channel_count();
   std::vector<RawSocket> open;
   std::size_t engine_clients = 0;
@@ -424,7 +427,7 @@ TEST_CASE("regression: socket state stays valid while 500 connections churn", "[
       MessagePtr bye = make_message(*s.engine, OpCode::bye_signal, l.client);
       post_ok(*s.client, bye);
       receive(*s.client);
-      expect_closed_signal(*s.client, l.client);
+      expect_closed_signal(*s.client, l.client, {Status::channel_closed});
       ++engine_clients;
     }
   }
@@ -432,12 +435,10 @@ TEST_CASE("regression: socket state stays valid while 500 connections churn", "[
   open.clear();
   wait_channel_count(*s.engine, baseline);
   CHECK(engine_clients == 20);
-  // A HelloResponse the EchoServer posts for a peer that already died comes back with
-  // peer_disconnected / send_failed: correct engine behaviour the parity EchoServer flags as unexpected.
-  const std::string echo_error = echo.error();
-  INFO("echo server: " << echo_error);
-  CHECK((echo_error.empty() || echo_error.find("op=HelloResponse origin=engine st=peer_disconnected") != std::string::npos ||
-         echo_error.find("op=HelloResponse origin=engine st=send_failed") != std::string::npos));
+  // The raw peers die without reading: the HelloResponses the EchoServer posts for them may come
+  // back with a close status (counted apart, hostile_peers); anything else is an error.
+  INFO("echo server: " << echo.error() << "; answers returned " << echo.returned());
+  CHECK(echo.error().empty());
   // Still serving.
   const Link fresh = start_connect(*s.engine, *s.client, s.listener.address);
   expect_hello_response(*s.client, fresh);

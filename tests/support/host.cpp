@@ -8,11 +8,7 @@
 #include <winsock2.h>
 #include <windows.h>
 #include <afunix.h>
-
-#include "platform/windows/handles.hpp"
 #else
-#include <filesystem>
-
 #include <sys/socket.h>
 #include <unistd.h>
 #endif
@@ -50,20 +46,6 @@ std::string wine_version() {
   return fn != nullptr ? std::string("Wine ") + fn() : std::string();
 #else
   return {};
-#endif
-}
-
-std::size_t open_handle_count() {
-#ifdef _WIN32
-  std::size_t n = 0;
-  for (const auto& [value, type] : tofu::platform::win::probe_handles()) {
-    if (!tofu::platform::win::is_lazy_sync_type(type)) ++n;
-  }
-  return n;
-#else
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
 #endif
 }
 

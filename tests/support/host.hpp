@@ -12,11 +12,6 @@ std::optional<std::string> uds_unsupported_reason();
 // "Wine 8.0" when running under Wine, else empty.
 std::string wine_version();
 
-// Handles a leak would show: Linux: open file descriptors (/proc/self/fd); Windows: probed open
-// handles (GetProcessHandleCount answers 0 under Wine) not counting the Event/Semaphore/KeyedEvent
-// wait objects runtime locks create lazily (D-22).
-std::size_t open_handle_count();
-
 // A fresh path for a Unix domain socket in the temp directory (short enough for sun_path).
 std::string temp_uds_path(const std::string& tag);
 

@@ -36,6 +36,13 @@ class DeadlineQueue {
     return true;
   }
 
+  // Drops every entry for which `stale(entry)` is true (one pass plus a heap rebuild).
+  template <class Stale>
+  void remove_if(Stale&& stale) {
+    std::erase_if(heap_, stale);
+    std::make_heap(heap_.begin(), heap_.end(), later);
+  }
+
   // Milliseconds a wait may last before the earliest entry is due: -1 (none), 0 (due), else
   // rounded up so the wait never ends just before the deadline.
   [[nodiscard]] int wait_ms(Clock::time_point now) const noexcept {

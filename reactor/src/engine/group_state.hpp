@@ -102,7 +102,12 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     std::unique_lock lock(mu_);
     if (inbox_.empty() && !closed()) {
       receiver_waiting_ = true;
-      cv_.wait_for(lock, timeout, [&] { return !inbox_.empty() || closed(); });
+      const auto ready = [&] { return !inbox_.empty() || closed(); };
+      // "now + timeout" overflows for huge timeouts (milliseconds::max()) and libstdc++ then does
+      // not wait at all: wait in steps of a day instead (D-47).
+      constexpr std::chrono::milliseconds kStep = std::chrono::hours(24);
+      for (; timeout > kStep && !ready(); timeout -= kStep) cv_.wait_for(lock, kStep, ready);
+      cv_.wait_for(lock, timeout, ready);
       receiver_waiting_ = false;
     }
     if (!inbox_.empty()) {
@@ -115,7 +120,11 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     return {};
   }
 
-  // destroy(): the application waits until the reactor has closed the group's channels.
+  // destroy(): the application waits until the reactor has closed the group's channels. The wait
+  // has no timeout (destroy() promises the channels are closed when it returns); it ends because
+  // every path that takes a destroy command marks the group (D-47, tests/regression/test_waits.cpp).
+  // Its own condition variable: deliver()'s notify_one on the receivers' one could wake this
+  // waiter instead of a receiver, which would then sleep until its timeout.
   void mark_destroyed() {
     {
       std::lock_guard lock(mu_);

@@ -558,6 +558,14 @@ void EngineImpl::give_back_pending(ChannelNumber n, Status reason) {
 void EngineImpl::reap_closed() {
   for (ChannelNumber n : closed_) channels_.erase(n);
   closed_.clear();
+  // Entries of closed channels wait in the heap until they come due (up to send_timeout); under
+  // connection churn that is many. Drop them once they outnumber the live ones (amortised O(1)).
+  if (timers_.size() > 64 + 2 * channels_.size()) {
+    timers_.remove_if([this](const detail::DeadlineQueue::Entry& e) {
+      const Channel* ch = find(static_cast<ChannelNumber>(e.key & 0xFFFF));
+      return ch == nullptr || ch->key != e.key || ch->timer_at != e.when;
+    });
+  }
 }
 
 void EngineImpl::deliver(detail::GroupState& group, MessagePtr m) {

@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 using parity::kWait;
 
 Baseline snapshot(const Engine& engine) {
-  return {engine.pool_stats().in_use, engine.channel_count(), test::open_handle_count()};
+  return {engine.pool_stats().in_use, engine.channel_count(), test::handle_count()};
 }
 
 std::chrono::milliseconds wait_baseline(const Engine& engine, const Baseline& b) {
@@ -23,14 +23,20 @@ std::chrono::milliseconds wait_baseline(const Engine& engine, const Baseline& b)
   Baseline now = snapshot(engine);
   while (std::chrono::steady_clock::now() - start < kWait) {
     now = snapshot(engine);
-    if (now.pool_in_use == b.pool_in_use && now.channels == b.channels && now.handles <= b.handles) break;
+    if (now.pool_in_use == b.pool_in_use && now.channels == b.channels && now.handles.handles <= b.handles.handles) {
+      break;
+    }
     std::this_thread::sleep_for(5ms);  // polling three counters that have no wait primitive
   }
-  INFO("baseline: pool in use " << b.pool_in_use << ", channels " << b.channels << ", handles " << b.handles
-                                << "; now " << now.pool_in_use << ", " << now.channels << ", " << now.handles);
+  INFO("baseline: pool in use " << b.pool_in_use << ", channels " << b.channels << ", handles "
+                                << test::to_string(b.handles) << "; now " << now.pool_in_use << ", " << now.channels
+                                << ", " << test::to_string(now.handles));
   CHECK(now.pool_in_use == b.pool_in_use);
   CHECK(now.channels == b.channels);
-  CHECK(now.handles <= b.handles);
+  REQUIRE(now.handles.known());
+  // Sockets and other handles; not the wait objects, which the engine's locks create on first
+  // contention during these runs (their cap is judged by the churn and traffic tests, D-50).
+  CHECK(now.handles.handles <= b.handles.handles);
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 }
 

@@ -13,6 +13,7 @@
 
 #include "harness.hpp"
 #include "raw_socket.hpp"
+#include "support/process_stats.hpp"
 #include "tofu/engine.hpp"
 
 namespace tofu::hostile {
@@ -23,7 +24,7 @@ using parity::RawSocket;
 struct Baseline {
   std::size_t pool_in_use = 0;
   std::size_t channels = 0;
-  std::size_t handles = 0;  // open fds (Linux) or probed handles (Windows), process-wide
+  test::HandleCount handles;  // open fds (Linux) or probed handles and wait objects (Windows), process-wide
 };
 Baseline snapshot(const Engine& engine);
 // REQUIREs that the engine gets back to `b` within a generous bound; returns how long it took.

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "tofu/engine.hpp"
 #include "tofu/message.hpp"
@@ -48,10 +49,11 @@ MessagePtr receive(ChannelGroup& group, std::chrono::milliseconds timeout = kWai
 void expect_shutdown_end(ChannelGroup& group, std::chrono::milliseconds timeout = kWait);
 
 // Checks an engine channel_closed Signal: opcode signal, origin engine, status channel_closed, the
-// channel, and a `~reason` that is the name of one of `reasons` (any status name when empty).
-void check_closed_signal(const Message& m, ChannelNumber channel, std::initializer_list<Status> reasons = {});
+// channel, and a `~reason` that is the name of one of `reasons` (which must not be empty: a test
+// says which reasons are right).
+void check_closed_signal(const Message& m, ChannelNumber channel, std::initializer_list<Status> reasons);
 // receive() + check_closed_signal().
-MessagePtr expect_closed_signal(ChannelGroup& group, ChannelNumber channel, std::initializer_list<Status> reasons = {});
+MessagePtr expect_closed_signal(ChannelGroup& group, ChannelNumber channel, std::initializer_list<Status> reasons);
 // Checks a message the engine handed back: origin engine, the status, the channel.
 void check_returned(const Message& m, OpCode op, Status status, ChannelNumber channel);
 
@@ -81,6 +83,9 @@ Link handshake(Engine& client_engine, ChannelGroup& client, ChannelGroup& server
 Link start_connect(Engine& client_engine, ChannelGroup& client, std::string_view address);
 // REQUIREs the HelloResponse for `link` on the client group.
 void expect_hello_response(ChannelGroup& client, const Link& link);
+// The same, after any pool_empty Signals for that channel: when the engine's pool is exhausted
+// (a busy engine), reading on the new channel pauses and that is reported before the response.
+void expect_hello_response_after_pool_empty(ChannelGroup& client, const Link& link);
 
 // Posts m and REQUIREs success; returns the final header.
 BinaryHeader post_ok(ChannelGroup& group, MessagePtr& m);
@@ -100,7 +105,7 @@ void round_trip(Engine& client_engine, ChannelGroup& client, ChannelGroup& serve
 
 // Answers HelloRequest with HelloResponse, echoes every Request as a Response (same body and
 // headers), answers ByeRequest with ByeResponse, counts channel_closed signals. Runs on its own
-// thread until stop() or the group's end.
+// thread until stop() or the group's end. Anything else it sees is an error, kept in full.
 // With `hostile_peers`, what hostile peers cause is counted instead of failing: a Response refused
 // with send_queue_full (dropped, as an application would), pool_empty reports, and messages handed
 // back with a close status.
@@ -118,7 +123,7 @@ class EchoServer {
   [[nodiscard]] std::size_t dropped_full() const noexcept { return dropped_full_.load(); }
   [[nodiscard]] std::size_t pool_signals() const noexcept { return pool_signals_.load(); }
   [[nodiscard]] std::size_t returned() const noexcept { return returned_.load(); }
-  // The first unexpected thing the server saw, or "".
+  // Every unexpected thing the server saw ("" when none): the first 10 in full, then how many more.
   [[nodiscard]] std::string error() const;
 
  private:
@@ -135,7 +140,8 @@ class EchoServer {
   std::atomic<std::size_t> hellos_{0};
   std::atomic<std::size_t> closed_{0};
   mutable std::mutex mu_;
-  std::string error_;
+  std::vector<std::string> errors_;
+  std::size_t error_count_ = 0;
   std::thread thread_;
 };
 

@@ -80,3 +80,25 @@ std::vector<MessageId> post_large_requests(Engine& engine, ChannelGroup& client,
 }
 
 }  // namespace tofu::parity
+
+namespace tofu::parity {
+
+std::size_t check_large_requests_delivered(StalledPeer& peer, const std::vector<MessageId>& ids) {
+  bool closed = false;
+  const std::vector<wire::Frame> frames = wire::read_frames_until_closed(peer.connection, kWait, &closed);
+  CHECK(closed);
+  INFO(frames.size() << " whole frames reached the peer of " << ids.size() << " posted");
+  REQUIRE(frames.size() <= ids.size());
+  const std::string body = pattern(kMaxBodyLen, 1);
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const wire::Frame& f = frames[i];
+    if (f.proto != wire::kRequest || f.message_id != ids[i] || !f.text_headers.empty() || f.body != body) {
+      if (bad++ == 0) FAIL_CHECK("frame " << i << " is not request id " << ids[i] << ": " << wire::describe(f));
+    }
+  }
+  CHECK(bad == 0);
+  return frames.size();
+}
+
+}  // namespace tofu::parity

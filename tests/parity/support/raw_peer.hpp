@@ -41,4 +41,9 @@ StalledPeer connect_to_stalled_peer(Engine& engine, ChannelGroup& client);
 std::vector<MessageId> post_large_requests(Engine& engine, ChannelGroup& client, ChannelNumber channel,
                                            std::size_t n);
 
+// Reads what reached the stalled peer until the engine closes the connection, parses every whole
+// frame, and CHECKs that they are the first of the post_large_requests() `ids`, in order, each a
+// Request with its 65535-byte body intact. Returns how many whole frames arrived.
+std::size_t check_large_requests_delivered(StalledPeer& peer, const std::vector<MessageId>& ids);
+
 }  // namespace tofu::parity

@@ -65,6 +65,14 @@ std::optional<Frame> read_frame(RawSocket& s, std::chrono::milliseconds timeout)
   return f;
 }
 
+std::vector<Frame> read_frames_until_closed(RawSocket& s, std::chrono::milliseconds timeout, bool* closed) {
+  std::vector<Frame> frames;
+  while (auto f = read_frame(s, timeout)) frames.push_back(std::move(*f));
+  const bool eof = s.wait_closed(timeout);  // at once when read_frame stopped at the end of stream
+  if (closed != nullptr) *closed = eof;
+  return frames;
+}
+
 std::string describe(const Frame& f) {
   return "{ch=" + std::to_string(f.channel) + " proto=0x" + [&] {
     const char* hex = "0123456789abcdef";

@@ -51,6 +51,10 @@ std::vector<std::byte> bytes_of(std::string_view s);
 // Reads one whole frame; nullopt on end of stream, error or timeout.
 std::optional<Frame> read_frame(RawSocket& s, std::chrono::milliseconds timeout);
 
+// Reads whole frames until the peer closes the connection (a cut last frame is dropped).
+// `closed` says whether the end of stream (or a reset) came within `timeout` of the last byte.
+std::vector<Frame> read_frames_until_closed(RawSocket& s, std::chrono::milliseconds timeout, bool* closed);
+
 std::string describe(const Frame& f);
 
 }  // namespace tofu::parity::wire
