@@ -30,8 +30,9 @@ constexpr auto kBackgroundGrace = std::chrono::milliseconds(1);
 // Milliseconds from now to t, rounded up so a wait never ends just before it; 0 when past.
 int ms_until(Clock::time_point t, Clock::time_point now) {
   if (t <= now) return 0;
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t - now).count();
-  return static_cast<int>(std::min<long long>((ns + 999'999) / 1'000'000, 24LL * 3600 * 1000));
+  constexpr long long kDayNs = 24LL * 3600 * 1'000'000'000;  // clamp first: no overflow near max()
+  const long long ns = std::min<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(t - now).count(), kDayNs);
+  return static_cast<int>((ns + 999'999) / 1'000'000);
 }
 
 }  // namespace
@@ -310,7 +311,10 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
     if (end != nullptr) *end = ReceiveEnd::message;
     return m;
   }
-  const Clock::time_point deadline = Clock::now() + timeout;
+  // now + timeout saturates: milliseconds::max() means "no timeout", not an overflow (D-47).
+  const Clock::time_point start = Clock::now();
+  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - start);
+  const Clock::time_point deadline = timeout >= room ? Clock::time_point::max() : start + timeout;
   for (;;) {
     const Clock::time_point now = Clock::now();
     if (g.closed() || now >= deadline) return g.wait(std::chrono::milliseconds(0), end);
