@@ -107,7 +107,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
       // not wait at all: wait in steps of a day instead (D-47).
       constexpr std::chrono::milliseconds kStep = std::chrono::hours(24);
       for (; timeout > kStep && !ready(); timeout -= kStep) cv_.wait_for(lock, kStep, ready);
-      cv_.wait_for(lock, timeout, ready);
+      if (!ready()) cv_.wait_for(lock, timeout, ready);  // timeout <= kStep here
       receiver_waiting_ = false;
     }
     if (!inbox_.empty()) {
