@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 
+#include "core/saturating_deadline.hpp"
 #include "tofu/engine.hpp"
 #include "tofu/pool.hpp"
 
@@ -44,10 +45,8 @@ struct GroupState {
     std::unique_lock lock(mu_);
     const auto ready = [&] { return !inbox_.empty() || closed_; };
     // "now + timeout" overflows for huge timeouts (milliseconds::max()) and libstdc++ then does not
-    // wait at all: wait in steps of a day instead (D-47).
-    constexpr std::chrono::milliseconds kStep = std::chrono::hours(24);
-    for (; timeout > kStep && !ready(); timeout -= kStep) cv_.wait_for(lock, kStep, ready);
-    cv_.wait_for(lock, timeout, ready);
+    // wait at all: a saturated deadline, waited for in steps of a day (D-47).
+    wait_until_saturating(cv_, lock, saturating_deadline(timeout), ready);
     if (!inbox_.empty()) {
       MessagePtr m = std::move(inbox_.front());
       inbox_.pop_front();
