@@ -104,3 +104,20 @@ TEST_CASE("waits: wait_receive with milliseconds::max() waits for the message", 
   CHECK(end == ReceiveEnd::message);
   CHECK(m->header.status == Status::receiver_update);
 }
+
+// The same for the other two waits of the API: a message coming back to an exhausted pool, and
+// room in a full send queue.
+TEST_CASE("waits: Engine::get and post with milliseconds::max() wait for what they wait for", "[regression]") {
+  auto engine = make_engine(pool_options(1, 1));
+  MessagePtr only = engine->get();
+  REQUIRE(only);
+  std::thread giver([&] {
+    std::this_thread::sleep_for(200ms);  // the getter is asleep by then
+    only.reset();
+  });
+  MessagePtr got;
+  must_return_within(kWait, "Engine::get(milliseconds::max())",
+                     [&] { got = engine->get(std::chrono::milliseconds::max()); });
+  giver.join();
+  CHECK(got);
+}

@@ -1,5 +1,7 @@
 #include "tofu/pool.hpp"
 
+#include "core/saturating_deadline.hpp"
+
 #include <algorithm>
 #include <new>
 #include <utility>
@@ -157,11 +159,11 @@ std::size_t Pool::get_many(std::size_t n, std::vector<MessagePtr>& out) {
 }
 
 MessagePtr Pool::get(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = detail::saturating_deadline(timeout);
   std::unique_lock<std::mutex> lock(home_->mu);
   if (!available_locked() && !waits_cancelled_) {
     ++sleepers_;
-    returned_.wait_until(lock, deadline, [&] { return available_locked() || waits_cancelled_; });
+    detail::wait_until_saturating(returned_, lock, deadline, [&] { return available_locked() || waits_cancelled_; });
     --sleepers_;
   }
   return take_locked(lock);

@@ -1,5 +1,6 @@
 // The application side of the engine: creation, post() validation, groups, shutdown.
 #include "engine/engine_impl.hpp"
+#include "core/saturating_deadline.hpp"
 
 
 #include "tofu/address.hpp"
@@ -219,7 +220,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
                             std::chrono::milliseconds wait_for_room) {
   PostResult r = post(group, msg);
   if (r.status != Status::send_queue_full) return r;  // the common case: no waiting machinery
-  const auto deadline = std::chrono::steady_clock::now() + wait_for_room;
+  const auto deadline = detail::saturating_deadline(wait_for_room);
   // Counted as a waiter from before the next try until we return, so a slot the reactor frees
   // after a failed try is announced (the reactor releases, then reads room_waiters_; we register,
   // then read the count in post()).
@@ -232,7 +233,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     r = post(group, msg);
     lock.lock();
     if (r.status != Status::send_queue_full) break;
-    const bool more = room_cv_.wait_until(lock, deadline, [&] {
+    const bool more = detail::wait_until_saturating(room_cv_, lock, deadline, [&] {
       return room_epoch_ != epoch || shutting_down_.load(std::memory_order_acquire);
     });
     if (!more) break;

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/saturating_deadline.hpp"
 #include "tofu/engine.hpp"
 #include "tofu/pool.hpp"
 

@@ -343,7 +343,9 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
       lock.unlock();
       if (notify) notify_poller();
       lock.lock();
-      handover_cv_.wait_until(lock, deadline, [&] { return owner_ != Owner::reactor || !handover_ || stop_; });
+      // At most a day per wait: `deadline` may be time_point::max() (no timeout); the loop retries.
+      handover_cv_.wait_until(lock, std::min(deadline, Clock::now() + std::chrono::hours(24)),
+                              [&] { return owner_ != Owner::reactor || !handover_ || stop_; });
       --handover_waiters_;
       if (owner_ == Owner::reactor) {
         handover_ = false;  // refused, or no answer in time: wait for its deliveries
