@@ -40,6 +40,7 @@ struct LatencyParams {
 struct ThroughputParams {
   std::size_t size = 64;
   double seconds = 1.0;  // the sender sends for this long, then an end marker (empty payload)
+  std::uint64_t messages = 0;  // > 0: send exactly this many instead (tofu_probe: per-message counts)
 };
 
 struct ThroughputResult {
@@ -103,8 +104,24 @@ std::size_t trimmed_rss_bytes();
 bool parse_result_line(const std::string& line, ScaleResult& r);
 // Prints the result line of a scale child from its per-iteration samples.
 void print_result_line(std::vector<double>& samples_us);
-// Raises RLIMIT_NOFILE soft to hard; returns the new soft limit.
-std::size_t raise_fd_limit();
+// Raises RLIMIT_NOFILE soft to hard, and the hard limit to `want` when allowed (root); returns the
+// new soft limit.
+std::size_t raise_fd_limit(std::size_t want = 0);
+// How many listeners the scale scenario opens for `channels` connections: TCP connections from
+// 127.0.0.1 to one address and port are bounded by the ephemeral port range (~28,000 by default),
+// so the server also listens on 127.0.0.2, 127.0.0.3, ... (every 127.0.0.x is loopback). UDS: 1.
+int scale_listeners(Net net, int channels);
+// "a,b,c" -> {a, b, c}
+inline std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t comma = s.find(',', pos);
+    out.push_back(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (comma == std::string::npos) return out;
+    pos = comma + 1;
+  }
+}
 // A fresh UDS path in /tmp unique to this process.
 std::string uds_path(const char* tag);
 // Path of this executable (for the scale child).
@@ -112,6 +129,8 @@ std::string self_exe();
 
 // ---- ours (tofu engine); `backend` is "poll" or "epoll" ----
 namespace ours {
+// EngineOptions::spin for every engine made from now on (0, the default: no busy-polling).
+void set_spin(std::chrono::microseconds spin);
 std::vector<double> latency(Net net, const std::string& backend, const LatencyParams& p);
 ThroughputResult throughput(Net net, const std::string& backend, const ThroughputParams& p);
 FaninResult fanin(Net net, const std::string& backend, const FaninParams& p);

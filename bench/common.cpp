@@ -54,9 +54,15 @@ void print_result_line(std::vector<double>& samples_us) {
   std::fflush(stdout);
 }
 
-std::size_t raise_fd_limit() {
+std::size_t raise_fd_limit(std::size_t want) {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+  if (want > rl.rlim_max) {  // only root may raise the hard limit; the soft one follows below
+    rlimit more = rl;
+    more.rlim_max = want;
+    more.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &more) == 0) (void)getrlimit(RLIMIT_NOFILE, &rl);
+  }
   if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     (void)setrlimit(RLIMIT_NOFILE, &rl);
@@ -64,6 +70,12 @@ std::size_t raise_fd_limit() {
   }
   return static_cast<std::size_t>(rl.rlim_cur);
 }
+
+int scale_listeners(Net net, int channels) {
+  if (net == Net::uds) return 1;
+  return std::clamp((channels + 19999) / 20000, 1, 8);
+}
+
 
 std::string uds_path(const char* tag) {
   static std::atomic<int> counter{0};

@@ -41,16 +41,17 @@ struct Endpoint {
 sockaddr* sa(sockaddr_storage& s) { return reinterpret_cast<sockaddr*>(&s); }
 const sockaddr* sa(const sockaddr_storage& s) { return reinterpret_cast<const sockaddr*>(&s); }
 
-Endpoint make_endpoint(Net net, std::uint16_t port, const std::string& path) {
+// TCP: `host` is a 127.0.0.x address (the scale scenario listens on several, for the 4-tuples).
+Endpoint make_endpoint(Net net, std::uint16_t port, const std::string& path, const std::string& host = "127.0.0.1") {
   Endpoint e;
   e.net = net;
   if (net == Net::tcp) {
     auto* in = reinterpret_cast<sockaddr_in*>(&e.addr);
     in->sin_family = AF_INET;
     in->sin_port = htons(port);
-    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (inet_pton(AF_INET, host.c_str(), &in->sin_addr) != 1) throw std::runtime_error("bad host " + host);
     e.len = sizeof(sockaddr_in);
-    e.text = "tcp|127.0.0.1|" + std::to_string(port);
+    e.text = "tcp|" + host + "|" + std::to_string(port);
   } else {
     auto* un = reinterpret_cast<sockaddr_un*>(&e.addr);
     un->sun_family = AF_UNIX;
@@ -64,7 +65,8 @@ Endpoint make_endpoint(Net net, std::uint16_t port, const std::string& path) {
 Endpoint parse_endpoint(const std::string& text) {
   if (text.rfind("uds|", 0) == 0) return make_endpoint(Net::uds, 0, text.substr(4));
   const auto bar = text.rfind('|');
-  return make_endpoint(Net::tcp, static_cast<std::uint16_t>(std::stoi(text.substr(bar + 1))), {});
+  return make_endpoint(Net::tcp, static_cast<std::uint16_t>(std::stoi(text.substr(bar + 1))), {},
+                       text.substr(4, bar - 4));
 }
 
 int family(Net n) { return n == Net::tcp ? AF_INET : AF_UNIX; }
@@ -76,14 +78,14 @@ void tune(int fd, Net net) {
   }
 }
 
-// A listening socket on 127.0.0.1:0 or a fresh /tmp path; `ep` gets the address to connect to.
-int make_listener(Net net, Endpoint& ep, bool nonblocking) {
+// A listening socket on host:0 (TCP) or a fresh /tmp path; `ep` gets the address to connect to.
+int make_listener(Net net, Endpoint& ep, bool nonblocking, const std::string& host = "127.0.0.1") {
   const int fd = socket(family(net), SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
   if (fd < 0) fail("socket");
   if (net == Net::tcp) {
     int one = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    ep = make_endpoint(net, 0, {});
+    ep = make_endpoint(net, 0, {}, host);
   } else {
     ep = make_endpoint(net, 0, uds_path("floor"));
   }
@@ -93,7 +95,7 @@ int make_listener(Net net, Endpoint& ep, bool nonblocking) {
     sockaddr_in got{};
     socklen_t l = sizeof(got);
     getsockname(fd, reinterpret_cast<sockaddr*>(&got), &l);
-    ep = make_endpoint(net, ntohs(got.sin_port), {});
+    ep = make_endpoint(net, ntohs(got.sin_port), {}, host);
   }
   return fd;
 }
@@ -199,14 +201,24 @@ class BlockingEcho {
 // buffer per connection, EPOLLOUT only while a write is pending.
 class EpollEcho {
  public:
-  explicit EpollEcho(Net net) {
-    lfd_ = make_listener(net, ep, true);
+  // `listeners` > 1 (TCP, the scale scenario): also listens on 127.0.0.2, 127.0.0.3, ... so that
+  // more connections than one 4-tuple's ephemeral ports can be opened; `addresses` lists them all.
+  explicit EpollEcho(Net net, int listeners = 1) {
     efd_ = epoll_create1(EPOLL_CLOEXEC);
     if (efd_ < 0) fail("epoll_create1");
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = lfd_;
-    epoll_ctl(efd_, EPOLL_CTL_ADD, lfd_, &ev);
+    for (int i = 0; i < std::max(1, listeners); ++i) {
+      Endpoint e;
+      const int lfd = make_listener(net, e, true, "127.0.0." + std::to_string(i + 1));
+      if (i == 0) ep = e;
+      if (i > 0) addresses.append(",");
+      addresses.append(e.text);
+      lfds_.push_back(lfd);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = lfd;
+      epoll_ctl(efd_, EPOLL_CTL_ADD, lfd, &ev);
+      if (net == Net::uds) break;
+    }
     thread_ = std::thread([this] { run(); });
   }
   ~EpollEcho() {
@@ -216,13 +228,14 @@ class EpollEcho {
       if (c) close(c->fd);
     }
     close(efd_);
-    close(lfd_);
+    for (int lfd : lfds_) close(lfd);
     if (ep.net == Net::uds) unlink(reinterpret_cast<sockaddr_un*>(&ep.addr)->sun_path);
   }
   EpollEcho(const EpollEcho&) = delete;
   EpollEcho& operator=(const EpollEcho&) = delete;
 
   Endpoint ep;
+  std::string addresses;  // every listener, comma-separated
   std::atomic<int> open{0};
 
  private:
@@ -242,8 +255,8 @@ class EpollEcho {
       for (int i = 0; i < n; ++i) {
         const int fd = events[static_cast<std::size_t>(i)].data.fd;
         const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
-        if (fd == lfd_) {
-          accept_all();
+        if (std::find(lfds_.begin(), lfds_.end(), fd) != lfds_.end()) {
+          accept_all(fd);
           continue;
         }
         Conn* c = static_cast<std::size_t>(fd) < conns_.size() ? conns_[static_cast<std::size_t>(fd)].get() : nullptr;
@@ -254,9 +267,9 @@ class EpollEcho {
     }
   }
 
-  void accept_all() {
+  void accept_all(int lfd) {
     for (int i = 0; i < 64; ++i) {
-      const int c = accept4(lfd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      const int c = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (c < 0) return;
       tune(c, ep.net);
       const auto idx = static_cast<std::size_t>(c);
@@ -329,7 +342,7 @@ class EpollEcho {
     }
   }
 
-  int lfd_ = -1;
+  std::vector<int> lfds_;
   int efd_ = -1;
   std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<Conn>> conns_;
@@ -406,7 +419,7 @@ ThroughputResult throughput(Net net, const ThroughputParams& p) {
   const auto len = static_cast<std::uint32_t>(p.size);
   const auto t0 = Clock::now();
   for (std::uint64_t i = 0;; ++i) {
-    if ((i & 3) == 0 && seconds_since(t0) > p.seconds) break;
+    if (p.messages > 0 ? i * kBatch >= p.messages : ((i & 3) == 0 && seconds_since(t0) > p.seconds)) break;
     for (std::size_t k = 0; k < kBatch; ++k) {
       std::byte* f = batch.data() + k * frame;
       std::memset(f, 0, kHeader);
@@ -470,11 +483,11 @@ ChurnResult churn(Net net, const ChurnParams& p) {
 
 ScaleResult scale(Net net, const ScaleParams& p) {
   ScaleResult res;
-  EpollEcho srv(net);
+  EpollEcho srv(net, scale_listeners(net, p.channels));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const std::size_t before = trimmed_rss_bytes();
-  ScaleChild child("floor", srv.ep.text, "-", p);
-  const std::string ready = child.next_line(120);
+  ScaleChild child("floor", srv.addresses, "-", p);
+  const std::string ready = child.next_line(900);  // 60,000 connections on a loaded machine
   if (ready.rfind("ready ", 0) != 0) {
     res.error = "child: " + (ready.empty() ? std::string("no ready line") : ready);
     return res;
@@ -482,7 +495,7 @@ ScaleResult scale(Net net, const ScaleParams& p) {
   const std::size_t after = rss_bytes();
   res.client_rss_per_channel = std::stod(ready.substr(6));
   res.server_rss_per_channel = (static_cast<double>(after) - static_cast<double>(before)) / p.channels;
-  const std::string result = child.next_line(120);
+  const std::string result = child.next_line(300);
   if (!parse_result_line(result, res)) {
     res.error = "child: bad result line " + result;
     return res;
@@ -493,11 +506,12 @@ ScaleResult scale(Net net, const ScaleParams& p) {
 }
 
 int scale_child(const std::string& address, const ScaleParams& p) {
-  const Endpoint ep = parse_endpoint(address);
+  std::vector<Endpoint> eps;
+  for (const std::string& a : split_list(address)) eps.push_back(parse_endpoint(a));
   const std::size_t before = rss_bytes();
   std::vector<int> fds;
   fds.reserve(static_cast<std::size_t>(p.channels));
-  for (int i = 0; i < p.channels; ++i) fds.push_back(connect_to(ep));
+  for (int i = 0; i < p.channels; ++i) fds.push_back(connect_to(eps[static_cast<std::size_t>(i) % eps.size()]));
   const std::vector<std::byte> frame = make_frame(64);
   std::vector<std::byte> buf(frame.size());
   for (int fd : fds) {

@@ -21,6 +21,7 @@ using namespace tofu;
 using namespace std::chrono_literals;
 
 constexpr auto kWait = 5000ms;  // no single message may take longer than this
+std::chrono::microseconds g_spin{0};
 
 std::unique_ptr<Engine> make_engine(const std::string& backend, std::size_t initial, std::size_t max) {
   EngineOptions o;
@@ -29,6 +30,7 @@ std::unique_ptr<Engine> make_engine(const std::string& backend, std::size_t init
   // The scenarios measure one busy channel at a time: it may use the whole pool, as a libzmq pipe
   // may fill its whole high-water mark (the default cap is a quarter, spec 9.1).
   o.flow.max_queued_per_channel = max;
+  o.spin = g_spin;
   if (!parse_backend(backend, o.backend)) throw std::runtime_error("unknown backend " + backend);
   std::string err;
   auto e = Engine::create(o, &err);
@@ -45,10 +47,10 @@ MessagePtr get_blocking(Engine& e) {
 
 bool is_app(const Message& m) { return m.header.origin == Origin::application && m.header.status == Status::success; }
 
-// Posts a WelcomeRequest and returns the bound address from the WelcomeResponse.
-std::string listen_on(Engine& e, ChannelGroup& g, Net net) {
+// Posts a WelcomeRequest and returns the bound address from the WelcomeResponse (TCP: on `host`).
+std::string listen_on(Engine& e, ChannelGroup& g, Net net, const std::string& host = "127.0.0.1") {
   MessagePtr m = get_blocking(e);
-  const Address a = net == Net::tcp ? Address::tcp("127.0.0.1", 0) : Address::uds(uds_path("ours"));
+  const Address a = net == Net::tcp ? Address::tcp(host, 0) : Address::uds(uds_path("ours"));
   if (!ok(prepare_welcome(*m, a))) throw std::runtime_error("prepare_welcome");
   if (const PostResult r = g.post(m); !ok(r.status)) throw std::runtime_error(std::string("post welcome: ") + std::string(to_string(r.status)));
   for (;;) {
@@ -62,12 +64,17 @@ std::string listen_on(Engine& e, ChannelGroup& g, Net net) {
   }
 }
 
-// Opens `n` client channels to `address`, at most `batch` handshakes in flight (a UDS listener's
-// backlog refuses a non-blocking connect when full). Returns the channel numbers.
+// Opens `n` client channels to `address` (a comma-separated list: round-robin), at most `batch`
+// handshakes in flight (a UDS listener's backlog refuses a non-blocking connect when full).
+// Returns the channel numbers.
 std::vector<ChannelNumber> connect_many(Engine& e, ChannelGroup& g, const std::string& address, int n,
                                         int batch = 256) {
-  const AddressResult parsed = parse_address(address, AddressRole::connect);
-  if (!ok(parsed.status)) throw std::runtime_error("bad address " + address);
+  std::vector<Address> targets;
+  for (const std::string& one : split_list(address)) {
+    const AddressResult parsed = parse_address(one, AddressRole::connect);
+    if (!ok(parsed.status)) throw std::runtime_error("bad address " + one);
+    targets.push_back(parsed.address);
+  }
   std::vector<ChannelNumber> chans;
   chans.reserve(static_cast<std::size_t>(n));
   int posted = 0;
@@ -75,7 +82,9 @@ std::vector<ChannelNumber> connect_many(Engine& e, ChannelGroup& g, const std::s
   while (static_cast<int>(chans.size()) < n) {
     while (posted < n && pending < batch) {
       MessagePtr m = get_blocking(e);
-      if (!ok(prepare_hello(*m, parsed.address))) throw std::runtime_error("prepare_hello");
+      if (!ok(prepare_hello(*m, targets[static_cast<std::size_t>(posted) % targets.size()]))) {
+        throw std::runtime_error("prepare_hello");
+      }
       if (const PostResult r = g.post(m); !ok(r.status)) throw std::runtime_error(std::string("post hello: ") + std::string(to_string(r.status)));
       ++posted;
       ++pending;
@@ -107,9 +116,16 @@ MessagePtr wait_for(ChannelGroup& g, ChannelNumber ch, OpCode op) {
 class Server {
  public:
   enum class Mode : std::uint8_t { echo, sink };
-  Server(Net net, const std::string& backend, std::size_t pool_initial, std::size_t pool_max, Mode mode)
+  // `listeners` > 1 (TCP, scale): also on 127.0.0.2, ...; `address` then lists them all (see
+  // scale_listeners).
+  Server(Net net, const std::string& backend, std::size_t pool_initial, std::size_t pool_max, Mode mode,
+         int listeners = 1)
       : mode_(mode), engine_(make_engine(backend, pool_initial, pool_max)), group_(engine_->create_group()) {
     address = listen_on(*engine_, *group_, net);
+    for (int i = 1; i < listeners && net == Net::tcp; ++i) {
+      const std::string more = listen_on(*engine_, *group_, net, "127.0.0." + std::to_string(i + 1));
+      address.append(",").append(more);
+    }
     thread_ = std::thread([this] { run(); });
   }
   ~Server() {
@@ -198,6 +214,8 @@ MessagePtr round_trip(ChannelGroup& g, MessagePtr m) {
 
 }  // namespace
 
+void set_spin(std::chrono::microseconds spin) { g_spin = spin; }
+
 std::vector<double> latency(Net net, const std::string& backend, const LatencyParams& p) {
   Server srv(net, backend, 64, 1024, Server::Mode::echo);
   Client cli(backend, 64, 1024);
@@ -223,7 +241,7 @@ ThroughputResult throughput(Net net, const std::string& backend, const Throughpu
   const ChannelNumber ch = connect_many(*cli.engine, *cli.group, srv.address, 1).front();
   const auto t0 = Clock::now();
   for (std::uint64_t i = 0;; ++i) {
-    if ((i & 63) == 0 && seconds_since(t0) > p.seconds) break;
+    if (p.messages > 0 ? i >= p.messages : ((i & 63) == 0 && seconds_since(t0) > p.seconds)) break;
     MessagePtr m = get_blocking(*cli.engine);
     m->header = make_header(OpCode::signal);
     m->header.channel_number = ch;
@@ -329,11 +347,11 @@ ChurnResult churn(Net net, const std::string& backend, const ChurnParams& p) {
 ScaleResult scale(Net net, const std::string& backend, const ScaleParams& p) {
   ScaleResult res;
   // Pool created in full up front so that the RSS delta is the channels' own cost.
-  Server srv(net, backend, 4096, 4096, Server::Mode::echo);
+  Server srv(net, backend, 4096, 4096, Server::Mode::echo, scale_listeners(net, p.channels));
   std::this_thread::sleep_for(20ms);
   const std::size_t before = trimmed_rss_bytes();
   ScaleChild child("ours", srv.address, backend, p);
-  const std::string ready = child.next_line(120);
+  const std::string ready = child.next_line(900);  // 60,000 handshakes on a loaded machine
   if (ready.rfind("ready ", 0) != 0) {
     res.error = "child: " + (ready.empty() ? std::string("no ready line") : ready);
     return res;
@@ -341,7 +359,7 @@ ScaleResult scale(Net net, const std::string& backend, const ScaleParams& p) {
   const std::size_t after = rss_bytes();
   res.client_rss_per_channel = std::stod(ready.substr(6));
   res.server_rss_per_channel = (static_cast<double>(after) - static_cast<double>(before)) / p.channels;
-  const std::string result = child.next_line(120);
+  const std::string result = child.next_line(300);
   if (!parse_result_line(result, res)) {
     res.error = "child: bad result line " + result;
     return res;

@@ -142,7 +142,7 @@ ThroughputResult throughput(Net net, const ThroughputParams& p) {
   std::vector<char> payload(p.size, 'z');
   const auto t0 = Clock::now();
   for (std::uint64_t i = 0;; ++i) {
-    if ((i & 63) == 0 && seconds_since(t0) > p.seconds) break;
+    if (p.messages > 0 ? i >= p.messages : ((i & 63) == 0 && seconds_since(t0) > p.seconds)) break;
     std::memset(payload.data(), static_cast<int>(i & 0x7f), payload.size());  // as the floor fills each payload
     if (zmq_send(push, payload.data(), payload.size(), 0) < 0) fail("send");
   }

@@ -37,6 +37,7 @@ void flood_then_leave(bool reset) {
   }
   const auto back = wait_baseline(*server_engine, base);
   const auto after = echo_session(*client_engine, *client, l.address, 100);
+  INFO("echo server: " << echo.error());
   CHECK(echo.error().empty());
   WARN("hello + 100 echoes: " << during.count() << " us while flooding, " << stuck.count()
                               << " us with the flooder stuck, " << after.count() << " us after; back at baseline "

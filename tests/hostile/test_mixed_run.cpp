@@ -220,6 +220,7 @@ TEST_CASE("hostile: a long run of hostile peers beside 100 well-behaved channels
     if (m->header.opcode == OpCode::signal && m->header.status == Status::channel_closed) ++closes;
   }
   const auto back = wait_baseline(*server_engine, base);
+  INFO("echo server: " << echo.error());
   CHECK(echo.error().empty());
   CHECK(rounds.load() >= 6);  // every kind of hostile peer came at least once
   CHECK(crowd_failures.load() == 0);  // every flooder was read to its end although it never read

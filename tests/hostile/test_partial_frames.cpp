@@ -76,6 +76,7 @@ void crowd(Stall kind) {
   if (flood) flood->reset();
   const auto back = wait_baseline(*server_engine, base);
   const auto after = echo_session(*client_engine, *client, l.address, 100);
+  INFO("echo server: " << echo.error());
   CHECK(echo.error().empty());
   WARN(kPeers << " stalled peers" << (flood ? " + a flooder" : "") << ": hello + 100 echoes took " << during.count()
               << " us while they were connected, " << after.count() << " us after; back at baseline " << back.count()

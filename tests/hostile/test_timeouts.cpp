@@ -126,6 +126,7 @@ TEST_CASE("hostile: complete frames keep a channel alive however long it lives",
     std::this_thread::sleep_for(100ms);  // idle between frames: never a frame timeout
   }
   CHECK(echo.closed() == 0);
+  INFO("echo server: " << echo.error());
   CHECK(echo.error().empty());
 }
 

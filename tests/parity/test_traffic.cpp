@@ -249,6 +249,21 @@ TEST_CASE("echo of 10000 messages between two engines") {
   CHECK(s.echo.error().empty());
 }
 
+// EngineOptions::spin makes the threads that run the loop poll without blocking before they sleep;
+// the traffic must not change: the same echoes, in order, one at a time and 64 in flight.
+TEST_CASE("echo between two engines that busy-poll before sleeping") {
+  EngineOptions options = pool_options(16, 512);
+  options.spin = std::chrono::microseconds(200);
+  EchoSetup s(options);
+  const Link link = start_connect(*s.client_engine, *s.client, s.listener.address);
+  expect_hello_response(*s.client, link);
+  echo_many(*s.client_engine, *s.client, link.client, 500, 1);
+  echo_many(*s.client_engine, *s.client, link.client, 2000, 64);
+  s.echo.stop();  // joins: its counters are final
+  CHECK(s.echo.echoed() == 2500);
+  CHECK(s.echo.error().empty());
+}
+
 // 20 connections, each with traffic: a leak of one socket, poll handle or Event per connection or
 // per poll shows as 20 or more. Wait objects (Event/Semaphore) are counted apart: at most
 // kWaitObjectTolerance new ones are a runtime lock's, not the engine's (D-22).

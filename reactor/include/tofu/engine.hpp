@@ -1,10 +1,13 @@
 #pragma once
 /// @file
-/// The engine (the original tofu's "Ampe"): one reactor thread that owns every socket, a bounded
+/// The engine (the original tofu's "Ampe"): one reactor loop that owns every socket, a bounded
 /// message pool, and channel groups through which the application posts and receives messages.
 ///
 /// Threading: every Engine and ChannelGroup function may be called from any thread, except that
-/// each group has ONE receiving thread (wait_receive). Nothing here calls back into user code.
+/// each group has ONE receiving thread (wait_receive). The loop runs on one thread at a time: the
+/// engine's reactor thread, or an application thread while it waits in wait_receive() or posts
+/// when the loop is free (it then writes and reads sockets itself, spec section 5.3). Nothing here
+/// calls back into user code except the logger and the test-only fault_hook, from that thread.
 ///
 /// Ownership: a message is always owned by exactly one party. post() moves it into the engine
 /// (the caller's MessagePtr becomes empty) or, on a validation error, leaves it with the caller.
@@ -73,10 +76,18 @@ struct EngineOptions {
   FlowOptions flow{};
   /// The readiness mechanism; `best` picks epoll on Linux and afd on Windows.
   Backend backend = Backend::best;
+  /// Busy-polling before sleeping: a thread that runs the engine's loop (a receiver waiting in
+  /// wait_receive(), or the reactor thread) checks the sockets without blocking for up to this
+  /// long before it sleeps in the poller, and a receiver waiting for another thread's deliveries
+  /// checks its queue. Saves the sleep and wake-up of a hand-off (a few microseconds each) when
+  /// the next message comes soon, at the price of a CPU kept busy for that long each time. 0 (the
+  /// default) never spins.
+  std::chrono::microseconds spin{0};
   /// Where the engine logs; nullptr = the quiet default (warnings and errors to stderr are
   /// off too). Set e.g. spdlog::stderr_color_mt("tofu") to see what the reactor does.
   std::shared_ptr<spdlog::logger> logger;
-  /// Fault injection, for tests of the failure path only: called on the reactor thread at named
+  /// Fault injection, for tests of the failure path only: called by the thread running the loop
+  /// (the reactor thread, or an application thread inside wait_receive() or post()) at named
   /// points ("wait": after each wait returns; "dispatch": before each posted command is handled).
   /// An exception thrown from it fails the reactor the way an internal error would: every message
   /// inside the engine comes back with status processing_failed, every group is closed, and post()

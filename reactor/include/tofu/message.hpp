@@ -20,6 +20,13 @@ using ChannelNumber = std::uint16_t;
 /// Message id: a response carries the id of the request it answers.
 using MessageId = std::uint64_t;
 
+class FrameDecoder;
+class Pool;
+class Recycler;
+namespace detail {
+struct PoolHome;
+}
+
 /// Size of the binary header on the wire.
 inline constexpr std::size_t kBinaryHeaderSize = 16;
 inline constexpr std::size_t kMaxTextHeadersLen = 65535;  ///< u16 on the wire
@@ -174,6 +181,7 @@ class TOFU_API TextHeaders {
   friend bool operator==(const TextHeaders&, const TextHeaders&) = default;
 
  private:
+  friend class FrameDecoder;  // appends received bytes without zero-filling first
   std::vector<std::byte> raw_;
 };
 
@@ -183,6 +191,31 @@ class TOFU_API Message {
  public:
   BinaryHeader header;  ///< opcode, channel, message id, status, flags
   TextHeaders text_headers;  ///< "name:value" lines, e.g. `~connect_to`
+
+  /// An empty message (default header, no text headers, no body), owned by no pool.
+  Message() = default;
+  /// Copies header, text headers and body; the copy belongs to no pool.
+  Message(const Message& o) : header(o.header), text_headers(o.text_headers), body_(o.body_) {}
+  /// Moves header, text headers and body; the new message belongs to no pool.
+  Message(Message&& o) noexcept
+      : header(o.header), text_headers(std::move(o.text_headers)), body_(std::move(o.body_)) {}
+  /// Copies header, text headers and body; which pool this message returns to does not change.
+  Message& operator=(const Message& o) {
+    if (this != &o) {
+      header = o.header;
+      text_headers = o.text_headers;
+      body_ = o.body_;
+    }
+    return *this;
+  }
+  /// Moves header, text headers and body; which pool this message returns to does not change.
+  Message& operator=(Message&& o) noexcept {
+    header = o.header;
+    text_headers = std::move(o.text_headers);
+    body_ = std::move(o.body_);
+    return *this;
+  }
+  ~Message() = default;
 
   /// The body bytes.
   [[nodiscard]] std::span<const std::byte> body() const noexcept { return body_; }
@@ -216,10 +249,16 @@ class TOFU_API Message {
   void trim_capacity(std::size_t keep);
 
   /// Equal header, text headers and body.
-  friend bool operator==(const Message&, const Message&) = default;
+  friend bool operator==(const Message& a, const Message& b) {
+    return a.header == b.header && a.text_headers == b.text_headers && a.body_ == b.body_;
+  }
 
  private:
+  friend class FrameDecoder;  // appends received bytes without zero-filling first
+  friend class Pool;          // sets home_
+  friend class Recycler;      // reads home_
   std::vector<std::byte> body_;
+  detail::PoolHome* home_ = nullptr;  // the pool that made this message (D-88); set once
 };
 
 /// The next id from the process-global counter (starts at 1; thread-safe).

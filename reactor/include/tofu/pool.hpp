@@ -22,6 +22,9 @@ struct PoolOptions {
   /// A returned message whose body or text-header buffer has a larger capacity than this gets that
   /// buffer released (so one huge message does not pin memory in the pool forever).
   std::size_t retain_capacity = 65536;
+  /// Text-header and body bytes a message made by this pool has room for from the start.
+  std::size_t text_headers_capacity = kInitialTextHeadersCapacity;
+  std::size_t body_capacity = kInitialBodyCapacity;  ///< see text_headers_capacity
 };
 
 /// A snapshot of a pool's accounting (Pool::stats(), Engine::pool_stats()).
@@ -35,18 +38,18 @@ struct PoolStats {
 
 class Pool;
 
-/// Deleter of MessagePtr: hands the message back to its pool, or frees it when the pool is gone.
+/// Deleter of MessagePtr: hands a pooled message back to the pool that made it, or frees it when
+/// that pool is gone (or the message was never a pool's). It holds no state: a message knows its
+/// pool, so a MessagePtr is one pointer and making, moving or destroying one costs no reference
+/// count (D-88).
 class TOFU_API Recycler {
  public:
-  /// A deleter that frees (no pool).
+  /// A deleter (it needs no pool: messages know theirs).
   Recycler() noexcept = default;
-  /// A deleter that returns messages to `pool` while it exists.
-  explicit Recycler(std::weak_ptr<Pool> pool) noexcept : pool_(std::move(pool)) {}
-  /// Returns `m` to the pool, or deletes it if the pool is gone.
+  /// Kept for source compatibility; the same as Recycler().
+  explicit Recycler(const std::weak_ptr<Pool>& /*pool*/) noexcept {}
+  /// Returns `m` to its pool, or deletes it if that pool is gone or it has none.
   void operator()(Message* m) const noexcept;
-
- private:
-  std::weak_ptr<Pool> pool_;
 };
 
 /// Move-only owner of a pooled message; destroying (or reset()ing) it returns the message.
@@ -70,6 +73,9 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   /// An idle message, a new one while fewer than `max` are alive, else an empty MessagePtr.
   /// The message is reset: default header, no text headers, empty body.
   [[nodiscard]] MessagePtr get();
+  /// Up to `n` messages as get() would give them one by one, appended to `out` under one lock
+  /// (fewer when the pool runs out). Returns how many were added.
+  std::size_t get_many(std::size_t n, std::vector<MessagePtr>& out);
   /// Like get(), but when every message is in use waits up to `timeout` for one to come back
   /// (no polling: the thread sleeps until a message is returned, the timeout passes or
   /// cancel_waits() is called). Empty on timeout or after cancel_waits().
@@ -77,6 +83,10 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   /// Wakes every thread waiting in get(timeout) and makes later waits return at once when the pool
   /// is exhausted (the engine calls it at shutdown). Plain get() is unaffected.
   void cancel_waits();
+
+  /// Returns every message of `msgs` (left empty) as destroying them would, but those of this pool
+  /// under one lock instead of one each (the engine returns written messages this way).
+  void recycle_all(std::vector<MessagePtr>& msgs) noexcept;
 
   /// get() plus a deep copy of `src` (empty MessagePtr when the pool is exhausted).
   [[nodiscard]] MessagePtr clone(const Message& src);
@@ -93,13 +103,20 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
 
  private:
   friend class Recycler;
-  void recycle(Message* m) noexcept;
+  // Returns a message made by the pool of `home` (the pool may be gone: then it is freed).
+  static void recycle(detail::PoolHome* home, Message* m) noexcept;
+  void put_locked(std::unique_ptr<Message> m, std::vector<std::function<void()>>& ready) noexcept;
   [[nodiscard]] bool available_locked() const noexcept { return !idle_.empty() || idle_.size() + in_use_ < max_; }
   MessagePtr take_locked(std::unique_lock<std::mutex>& lock);
+  [[nodiscard]] std::unique_ptr<Message> fresh_message() const;
 
   const std::size_t max_;
   const std::size_t retain_;
-  mutable std::mutex mu_;
+  const std::size_t text_capacity_;
+  const std::size_t body_capacity_;
+  // Shared with every message the pool made; holds the mutex that guards everything below, and
+  // outlives the pool while such messages exist.
+  detail::PoolHome* const home_;
   std::vector<std::unique_ptr<Message>> idle_;
   std::size_t in_use_ = 0;
   std::size_t high_water_ = 0;

@@ -41,7 +41,7 @@ class LinuxPoller final : public Poller {
   SysStatus remove(NativeSocket s) override { return set_.remove(s); }
 
   Result<Wait> wait(std::span<ReadyEvent> out, int timeout_ms) override {
-    std::array<Event, 256> raw{};
+    std::array<Event, 256>& raw = raw_;  // a member: not cleared on every wait (the hot path)
     const std::size_t cap = std::min(out.size() + 1, raw.size());
     auto n = set_.wait(std::span<Event>(raw.data(), cap), timeout_ms);
     if (!n.ok()) return std::move(n).error();
@@ -64,6 +64,7 @@ class LinuxPoller final : public Poller {
  private:
   Set set_;
   EventfdNotifier notifier_;
+  std::array<Event, 256> raw_{};
 };
 
 using EpollPoller = LinuxPoller<EpollSet, EpollEvent, PollerKind::epoll>;

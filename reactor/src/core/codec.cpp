@@ -68,6 +68,14 @@ void encode_to(const Message& m, std::vector<std::byte>& out) {
 
 // ---- decoder -------------------------------------------------------------------------------------
 
+namespace {
+// v := its first `at` bytes, then n bytes from src (no zero-filling in between).
+void append_at(std::vector<std::byte>& v, std::size_t at, const std::byte* src, std::size_t n) {
+  if (v.size() != at) v.resize(at);
+  v.insert(v.end(), src, src + n);
+}
+}  // namespace
+
 bool FrameDecoder::mid_frame() const noexcept {
   switch (phase_) {
     case Phase::header: return have_ > 0;
@@ -144,6 +152,22 @@ DecodeStep FrameDecoder::fail(Status s, std::size_t consumed) noexcept {
 
 DecodeStep FrameDecoder::feed(std::span<const std::byte> in, Message& target) {
   if (phase_ == Phase::failed) return {DecodeState::error, 0, error_};
+  if (phase_ == Phase::text_headers && have_ == 0 && !target_ready_ && in.size() >= need_ + body_len_) {
+    // The whole rest of the frame is in hand (the usual case after feed_header): two straight
+    // copies into the target, sized exactly.
+    const std::byte* p = in.data();
+    target.header = current_;
+    target.text_headers.raw_.assign(p, p + need_);
+    if (need_ > 0) {
+      if (const Status s = check_text_headers(target.text_headers.view()); s != Status::success) return fail(s, need_);
+    }
+    target.body_.assign(p + need_, p + need_ + body_len_);
+    const std::size_t used = need_ + body_len_;
+    phase_ = Phase::header;
+    have_ = 0;
+    need_ = kBinaryHeaderSize;
+    return {DecodeState::complete, used, Status::success};
+  }
   if (phase_ != Phase::header && !target_ready_) prepare(target);
   std::size_t used = 0;
   for (;;) {
@@ -151,17 +175,16 @@ DecodeStep FrameDecoder::feed(std::span<const std::byte> in, Message& target) {
     const std::size_t take = std::min(need_ - have_, in.size() - used);
     if (take > 0) {
       // The target grows by what arrives (its capacity was reserved when the header completed), so
-      // a peer that announces a large frame and sends little costs no zero-filling. Sizing to
-      // have_ + take before every copy also keeps a misused target (a different one mid-frame)
-      // memory-safe.
-      std::byte* dst = nullptr;
+      // a peer that announces a large frame and sends little costs nothing more. The bytes are
+      // appended at have_ (the target's part is cut to that first), which keeps a misused target
+      // (a different one mid-frame) memory-safe.
+      const std::byte* src = in.data() + used;
       switch (phase_) {
-        case Phase::header: dst = header_.data(); break;
-        case Phase::text_headers: dst = target.text_headers.resize_raw(have_ + take).data(); break;
-        case Phase::body: dst = target.resize_body(have_ + take).data(); break;
+        case Phase::header: std::memcpy(header_.data() + have_, src, take); break;
+        case Phase::text_headers: append_at(target.text_headers.raw_, have_, src, take); break;
+        case Phase::body: append_at(target.body_, have_, src, take); break;
         case Phase::failed: return {DecodeState::error, used, error_};
       }
-      std::memcpy(dst + have_, in.data() + used, take);
       have_ += take;
       used += take;
     }
@@ -174,7 +197,8 @@ DecodeStep FrameDecoder::feed(std::span<const std::byte> in, Message& target) {
         prepare(target);
         break;
       case Phase::text_headers:
-        if (const Status s = check_text_headers(target.text_headers.view()); s != Status::success) {
+        if (const Status s = need_ == 0 ? Status::success : check_text_headers(target.text_headers.view());
+            s != Status::success) {
           return fail(s, used);
         }
         phase_ = Phase::body;

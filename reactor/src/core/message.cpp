@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstring>
 
 namespace tofu {
@@ -59,35 +60,50 @@ std::string_view to_string(Origin o) noexcept {
 // ---- binary header -------------------------------------------------------------------------------
 
 namespace {
-void put_be(std::byte* p, std::uint64_t v, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<std::byte>((v >> (8 * (n - 1 - i))) & 0xFFu);
+// Big-endian loads and stores of 2 and 8 bytes. memcpy + byte swap compiles to a load or store and
+// a bswap instruction (the byte loops they replace cost ~60 instructions per header, D-85).
+constexpr bool kLittleEndian = std::endian::native == std::endian::little;
+std::uint16_t to_be16(std::uint16_t v) noexcept { return kLittleEndian ? static_cast<std::uint16_t>((v >> 8) | (v << 8)) : v; }
+std::uint64_t to_be64(std::uint64_t v) noexcept { return kLittleEndian ? __builtin_bswap64(v) : v; }
+void put16(std::byte* p, std::uint16_t v) noexcept {
+  v = to_be16(v);
+  std::memcpy(p, &v, 2);
 }
-std::uint64_t get_be(const std::byte* p, std::size_t n) noexcept {
+void put64(std::byte* p, std::uint64_t v) noexcept {
+  v = to_be64(v);
+  std::memcpy(p, &v, 8);
+}
+std::uint16_t get16(const std::byte* p) noexcept {
+  std::uint16_t v = 0;
+  std::memcpy(&v, p, 2);
+  return to_be16(v);
+}
+std::uint64_t get64(const std::byte* p) noexcept {
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | std::to_integer<std::uint64_t>(p[i]);
-  return v;
+  std::memcpy(&v, p, 8);
+  return to_be64(v);
 }
 }  // namespace
 
 void encode_header(const BinaryHeader& h, std::span<std::byte, kBinaryHeaderSize> out) noexcept {
   std::byte* p = out.data();
-  put_be(p + 0, h.channel_number, 2);
+  put16(p + 0, h.channel_number);
   p[2] = static_cast<std::byte>(h.proto());
   p[3] = static_cast<std::byte>(to_raw(h.status));
-  put_be(p + 4, h.message_id, 8);
-  put_be(p + 12, h.text_headers_len, 2);
-  put_be(p + 14, h.body_len, 2);
+  put64(p + 4, h.message_id);
+  put16(p + 12, h.text_headers_len);
+  put16(p + 14, h.body_len);
 }
 
 BinaryHeader decode_header(std::span<const std::byte, kBinaryHeaderSize> in) noexcept {
   const std::byte* p = in.data();
   BinaryHeader h;
-  h.channel_number = static_cast<ChannelNumber>(get_be(p + 0, 2));
+  h.channel_number = get16(p + 0);
   h.set_proto(std::to_integer<std::uint8_t>(p[2]));
   h.status = status_from_raw(std::to_integer<std::uint8_t>(p[3]));
-  h.message_id = get_be(p + 4, 8);
-  h.text_headers_len = static_cast<std::uint16_t>(get_be(p + 12, 2));
-  h.body_len = static_cast<std::uint16_t>(get_be(p + 14, 2));
+  h.message_id = get64(p + 4);
+  h.text_headers_len = get16(p + 12);
+  h.body_len = get16(p + 14);
   return h;
 }
 

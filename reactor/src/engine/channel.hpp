@@ -2,7 +2,6 @@
 // One channel as the reactor sees it: a listener, an outgoing (client) connection or an accepted
 // (server) connection. Only the reactor thread touches a Channel.
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +10,7 @@
 #include "engine/channel_registry.hpp"
 #include "engine/deadline_queue.hpp"
 #include "engine/group_state.hpp"
+#include "engine/send_queue.hpp"
 #include "platform/common/readiness.hpp"
 #include "platform/common/socket_ops.hpp"
 #include "platform/common/uds_access.hpp"
@@ -35,7 +35,7 @@ struct Channel {
   PeerStage stage = PeerStage::open;
   platform::NativeSocket sock = platform::kInvalidSocket;
   std::shared_ptr<GroupState> group;
-  std::shared_ptr<ChannelShared> shared;  // what post() sees: the queued count (D-28)
+  ChannelRef shared;           // what post() sees: the queued count (D-28)
   std::string uds_path;        // listener on a UDS path: removed when the listener closes
   MessageId first_id = 0;      // reported in the channel_closed Signal (the original's rule)
   MessagePtr close_signal;     // reserved at creation so closing never needs the app's pool
@@ -48,10 +48,14 @@ struct Channel {
   bool flush_queued = false;   // queued for the write after this command batch
 
   // Sending: messages in order; the front one may be partly written.
-  std::deque<MessagePtr> send_queue;
+  SendQueue send_queue;
   std::size_t front_sent = 0;  // bytes of send_queue.front() already on the wire
   bool bye_sent = false;       // a Bye frame went out: nothing more is sent
   Clock::time_point send_progress{};  // last time bytes went out, or the queue became non-empty
+  // Whether a post written at once completes an exchange (D-84): a frame came in since the last
+  // write, or the channel has been quiet.
+  Clock::time_point last_write{};
+  bool read_since_write = true;
 
   // Receiving (spec 9.3): a frame goes into a pool message only when it is whole in hand; one that
   // arrives in pieces is assembled in `partial` (the channel's own memory, not the pool).

@@ -39,15 +39,15 @@ void EngineImpl::on_accept(Channel& listener) {
       mark_dirty(listener);
       return;
     }
-    std::shared_ptr<detail::ChannelShared> shared;
-    const ChannelNumber n = registry_.allocate(listener.group->id, &shared);
+    detail::ChannelRef shared;
+    // The application answers the peer's HelloRequest first (awaiting_hello_response).
+    const ChannelNumber n = registry_.allocate(listener.group->id, &shared, 0, true);
     if (n == 0) {
       log_.warn("listener ", listener.number, ": no free channel number, connection refused");
       platform::close_socket(s);
       continue;
     }
-    shared->awaiting_hello_response.store(true);  // the application answers its HelloRequest first
-    Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, std::move(shared));
+    Channel* ch = add_channel(n, ChannelKind::connected, s, listener.group, shared);
     if (ch->closing) continue;
     // UDS: who connected, told to the app on its HelloRequest (D-72). TCP accepts skip the syscalls.
     if (!listener.uds_path.empty()) ch->peer = platform::uds_peer_credentials(s);
@@ -128,6 +128,38 @@ void EngineImpl::track_frame_deadline(Channel& ch) {
 // Returns false when the channel stopped reading: closed (protocol error or violation), or paused
 // because the pool is empty (the rest is stashed).
 bool EngineImpl::decode_buffered(Channel& ch, std::span<const std::byte> bytes) {
+  const bool reading = decode_frames(ch, bytes);
+  if (!spare_.empty()) pool_->recycle_all(spare_);  // fetched for frames a close or pause left unread
+  return reading;
+}
+
+// A pool message for the frame whose header was just read, all of which is in `rest`: taken from
+// the messages fetched for this read, which are fetched once for every whole frame in it (one pool
+// lock per read rather than one per frame, D-82).
+MessagePtr EngineImpl::message_for_frame(const Channel& ch, std::span<const std::byte> rest) {
+  if (spare_.empty()) {
+    constexpr std::size_t kMost = 256;
+    std::size_t n = 1;
+    std::size_t off = ch.decoder.frame_remaining();
+    while (n < kMost && off + kBinaryHeaderSize <= rest.size()) {
+      const std::byte* h = rest.data() + off;
+      const std::size_t thl = std::to_integer<std::size_t>(h[12]) << 8 | std::to_integer<std::size_t>(h[13]);
+      const std::size_t bl = std::to_integer<std::size_t>(h[14]) << 8 | std::to_integer<std::size_t>(h[15]);
+      off += kBinaryHeaderSize + thl + bl;
+      if (off > rest.size()) break;
+      ++n;
+    }
+    if (n == 1) return pool_->get();  // a lone frame (request/response traffic): the plain path
+    pool_->get_many(n, spare_);
+    if (spare_.empty()) return {};
+    std::reverse(spare_.begin(), spare_.end());  // taken from the back: the pool's order
+  }
+  MessagePtr m = std::move(spare_.back());
+  spare_.pop_back();
+  return m;
+}
+
+bool EngineImpl::decode_frames(Channel& ch, std::span<const std::byte> bytes) {
   for (;;) {
     if (ch.partial_complete) {
       MessagePtr m = pool_->get();
@@ -158,7 +190,7 @@ bool EngineImpl::decode_buffered(Channel& ch, std::span<const std::byte> bytes) 
     MessagePtr whole;
     if (ch.decoder.awaiting_target()) {
       if (bytes.size() >= ch.decoder.frame_remaining()) {
-        whole = pool_->get();
+        whole = message_for_frame(ch, bytes);
         if (!whole) return stash_and_pause(ch, bytes);
         ch.pool_signal_sent = false;
         target = whole.get();
@@ -238,12 +270,13 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
   if (ch.first_id == 0) ch.first_id = m->header.message_id;
   const OpCode op = m->header.opcode;
   ++ch.frames_in;
+  ch.read_since_write = true;
   if (op == OpCode::hello_request) ch.handshake_deadline = {};
   if (op == OpCode::hello_request && !detail::stamp_peer_headers(m->text_headers, ch.peer)) {
     close_channel(ch, Status::invalid_headers_len);  // no room to say who the peer is (D-72)
     return false;
   }
-  ch.group->deliver(std::move(m));
+  deliver(*ch.group, std::move(m));
   // A ByeResponse ends the conversation: the peer has sent its last frame.
   if (op == OpCode::bye_response) {
     close_channel(ch, ch.draining ? ch.drain_reason : Status::channel_closed);
@@ -253,13 +286,17 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
 }
 
 void EngineImpl::on_writable(Channel& ch) {
-  std::array<ConstBuffer, 3> parts{};
-  std::array<platform::ConstBuffer, 3 * 40> iov{};
+  std::array<ConstBuffer, 3> parts;
+  auto& iov = send_iov_;  // a member: not cleared on every write (the hot path)
+  std::size_t written = 0;  // messages fully written: their slots are released once, at the end
+  const auto finish = [&] { release_slots(ch, written); };
   for (int round = 0; round < kMaxWritesPerEvent && !ch.send_queue.empty() && !ch.bye_sent; ++round) {
-    // Gather up to 40 frames into one send; a frame after a Bye frame is never sent.
+    // Gather as many frames as the iovec budget holds into one send (a small frame takes two
+    // entries, header and body); a frame after a Bye frame is never sent.
     std::size_t frames = 0;
     std::size_t nbuf = 0;
-    for (; frames < encoders_.size() && frames < ch.send_queue.size(); ++frames) {
+    const std::size_t queued = ch.send_queue.size();
+    for (; frames < encoders_.size() && frames < queued && nbuf + parts.size() <= iov.size(); ++frames) {
       FrameEncoder& enc = encoders_[frames];
       const Message& msg = *ch.send_queue[frames];
       enc.start(msg);
@@ -273,13 +310,18 @@ void EngineImpl::on_writable(Channel& ch) {
       }
     }
     const platform::IoResult r = platform::send_some(ch.sock, std::span(iov.data(), nbuf));
-    if (r.state == platform::IoState::would_block) return;
+    if (r.state == platform::IoState::would_block) return finish();
     if (r.state == platform::IoState::failed) {
+      finish();
       log_.info("channel ", ch.number, ": ", r.error.message());
       lose_peer(ch, io_failure(r.error, Status::send_failed));
       return;
     }
-    if (r.bytes > 0) ch.send_progress = now_;
+    if (r.bytes > 0) {
+      ch.send_progress = now_;
+      ch.last_write = now_;
+      ch.read_since_write = false;
+    }
     std::size_t left = r.bytes;
     for (std::size_t f = 0; f < frames; ++f) {
       FrameEncoder& enc = encoders_[f];
@@ -287,23 +329,27 @@ void EngineImpl::on_writable(Channel& ch) {
       left -= take;
       if (!enc.advance(take)) {
         ch.front_sent = (f == 0 ? ch.front_sent : 0) + take;  // earlier frames were popped
-        return;  // the socket took less than offered: wait for writable
+        return finish();  // the socket took less than offered: wait for writable
       }
-      // Fully written: the message goes back to the pool (the app never sees it again).
+      // Fully written: the message goes back to the pool (the app never sees it again), with the
+      // others written in this iteration (recycle_written).
       MessagePtr done = std::move(ch.send_queue.front());
       ch.send_queue.pop_front();
       ch.front_sent = 0;
-      release_slots(ch, 1);
+      ++written;
       const OpCode op = done->header.opcode;
+      written_.push_back(std::move(done));
       if (op == OpCode::bye_request || op == OpCode::bye_response || op == OpCode::bye_signal) {
         ch.bye_sent = true;
         if (op == OpCode::bye_response) {
+          finish();
           close_channel(ch, Status::channel_closed);  // we answered the peer's Bye: done
           return;
         }
       }
     }
   }
+  finish();
 }
 
 }  // namespace tofu

@@ -1,31 +1,70 @@
 #pragma once
 // Channel numbers: local to one engine, picked at random from 1..65534 (0 = "assign me one",
 // 65535 reserved), skipping numbers in use and the last 1024 released ones so a late message
-// for a closed channel does not land on a new one. Shared by post() (application threads) and
-// the reactor, hence the mutex. Each number in use carries a ChannelShared: what post() must know
-// about a channel without asking the reactor.
+// for a closed channel does not land on a new one. Each number in use carries a ChannelShared:
+// what post() must know about a channel without asking the reactor. Allocation and release take
+// a mutex (once per channel); finding a number's ChannelShared, which every post() does, takes
+// no lock and touches no reference count (D-80).
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <random>
-#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "tofu/message.hpp"
 
 namespace tofu::detail {
 
-// The part of a channel that application threads read and write (spec section 9.1).
+// The part of a channel that application threads read and write (spec section 9.1). These objects
+// live as long as the registry and are reused for later channels, so a pointer to one never
+// dangles; the generation tells one use from the next.
 struct ChannelShared {
-  explicit ChannelShared(std::uint64_t owner_group) : group(owner_group) {}
-  const std::uint64_t group;
-  // Messages posted to this channel and not yet written or handed back: post() reserves one
-  // (refusing past the cap with send_queue_full), the reactor releases it (D-28).
-  std::atomic<std::uint32_t> queued{0};
+  // The owning group's id while the number is in use, 0 when it is free.
+  std::atomic<std::uint64_t> group{0};
+  // generation << 32 | queued. queued = messages posted to this channel and not yet written or
+  // handed back: post() reserves one (refusing past the cap with send_queue_full), the reactor
+  // releases it (D-28). The generation changes each time the object is given to a new channel,
+  // so a reservation or release meant for an earlier channel fails instead of counting here.
+  std::atomic<std::uint64_t> counts{0};
   // An accepted channel: the application's first message on it must be the HelloResponse (D-34).
   std::atomic<bool> awaiting_hello_response{false};
+
+  static constexpr std::uint32_t generation_of(std::uint64_t c) noexcept { return static_cast<std::uint32_t>(c >> 32); }
+  static constexpr std::uint32_t queued_of(std::uint64_t c) noexcept { return static_cast<std::uint32_t>(c); }
+
+  enum class Reserve : std::uint8_t { ok, full, gone };
+  // One more queued message of generation `gen`: full when `max` are queued, gone when the object
+  // was given to another channel since.
+  Reserve try_reserve(std::uint32_t gen, std::uint32_t max) noexcept {
+    std::uint64_t c = counts.load(std::memory_order_relaxed);
+    do {
+      if (generation_of(c) != gen) return Reserve::gone;
+      if (queued_of(c) >= max) return Reserve::full;
+    } while (!counts.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+    return Reserve::ok;
+  }
+  // Frees n queued slots of generation `gen` (nothing when the object moved on since).
+  void release(std::uint32_t gen, std::uint32_t n) noexcept {
+    std::uint64_t c = counts.load(std::memory_order_relaxed);
+    do {
+      if (generation_of(c) != gen || queued_of(c) < n) return;
+    } while (!counts.compare_exchange_weak(c, c - n, std::memory_order_acq_rel, std::memory_order_relaxed));
+  }
+};
+
+// A channel's ChannelShared and the generation it had when the channel was opened (or found).
+struct ChannelRef {
+  ChannelShared* shared = nullptr;
+  std::uint32_t gen = 0;
+  explicit operator bool() const noexcept { return shared != nullptr; }
+  ChannelShared::Reserve try_reserve(std::uint32_t max) const noexcept { return shared->try_reserve(gen, max); }
+  void release(std::uint32_t n = 1) const noexcept {
+    if (shared != nullptr) shared->release(gen, n);
+  }
 };
 
 class ChannelRegistry {
@@ -34,19 +73,36 @@ class ChannelRegistry {
   static constexpr ChannelNumber kLast = 65534;
   static constexpr std::size_t kQuarantine = 1024;
 
-  // A free number owned by `group` (0 when every number is taken); `shared` gets its state.
-  ChannelNumber allocate(std::uint64_t group, std::shared_ptr<ChannelShared>* shared = nullptr);
+  ChannelRegistry() = default;
+  ~ChannelRegistry();
+  ChannelRegistry(const ChannelRegistry&) = delete;
+  ChannelRegistry& operator=(const ChannelRegistry&) = delete;
+
+  // A free number owned by `group` (0 when every number is taken); `ref` gets its state, with
+  // `queued` messages already counted and awaiting_hello_response set as given.
+  ChannelNumber allocate(std::uint64_t group, ChannelRef* ref, std::uint32_t queued = 0,
+                         bool awaiting_hello_response = false);
   void release(ChannelNumber n);
-  // The state of channel n, or nullptr when n is not in use.
-  [[nodiscard]] std::shared_ptr<ChannelShared> find(ChannelNumber n) const;
+  // Channel n if it is in use by `group`, else an empty ref. Any thread; lock-free.
+  [[nodiscard]] ChannelRef find(ChannelNumber n, std::uint64_t group) const noexcept;
   [[nodiscard]] std::size_t size() const;
 
  private:
+  static constexpr std::size_t kPageBits = 8;
+  static constexpr std::size_t kPageSize = std::size_t{1} << kPageBits;
+  using Page = std::array<std::atomic<ChannelShared*>, kPageSize>;
+
   [[nodiscard]] bool free_locked(ChannelNumber n) const;
-  ChannelNumber take_locked(ChannelNumber n, std::uint64_t group, std::shared_ptr<ChannelShared>* shared);
+  ChannelNumber take_locked(ChannelNumber n, std::uint64_t group, ChannelRef* ref, std::uint32_t queued, bool awaiting);
+  [[nodiscard]] std::atomic<ChannelShared*>* slot(ChannelNumber n) const noexcept;
 
   mutable std::mutex mu_;
-  std::unordered_map<ChannelNumber, std::shared_ptr<ChannelShared>> in_use_;
+  // number -> its ChannelShared while in use: 256 pages of 256, a page allocated when first needed
+  // (an engine with a few channels stays small).
+  std::array<std::atomic<Page*>, 65536 / kPageSize> pages_{};
+  std::vector<std::unique_ptr<ChannelShared[]>> blocks_;  // every ChannelShared ever made
+  std::vector<ChannelShared*> spare_;                     // made and not in use
+  std::size_t in_use_ = 0;
   std::deque<ChannelNumber> recent_;
   std::unordered_set<ChannelNumber> recent_set_;
   std::minstd_rand rng_{std::random_device{}()};

@@ -69,7 +69,7 @@ PostResult ChannelGroup::post(MessagePtr& msg, std::chrono::milliseconds wait_fo
 }
 
 MessagePtr ChannelGroup::wait_receive(std::chrono::milliseconds timeout, ReceiveEnd* end) {
-  return state_->wait(timeout, end);
+  return engine_->receive(*state_, timeout, end);
 }
 
 Status ChannelGroup::update_receiver(MessagePtr msg) { return engine_->update_receiver(*state_, std::move(msg)); }

@@ -8,6 +8,9 @@
 namespace tofu {
 namespace {
 
+// "~reason:" + the longest status name + CRLF, rounded up.
+constexpr std::size_t kReasonCapacity = 48;
+
 platform::PollerKind poller_kind(Backend b) {
   switch (b) {
     case Backend::poll: return platform::PollerKind::poll;
@@ -33,7 +36,7 @@ Backend backend_of(platform::PollerKind k) {
 
 // Resolves a Hello/Welcome request's address header. Syntax errors and unresolvable names are
 // refused here, synchronously, so the caller learns at once (invalid_address / wrong_address).
-Status resolve(const Message& m, std::optional<platform::SocketAddress>& out) {
+Status resolve(const Message& m, std::unique_ptr<platform::SocketAddress>& out) {
   const AddressRole role =
       m.header.opcode == OpCode::welcome_request ? AddressRole::listen : AddressRole::connect;
   const std::string_view header = role == AddressRole::listen ? kListenOnHeader : kConnectToHeader;
@@ -45,12 +48,12 @@ Status resolve(const Message& m, std::optional<platform::SocketAddress>& out) {
   if (a.transport == Transport::uds) {
     auto addr = platform::uds_address(a.path);
     if (!addr.ok()) return Status::invalid_address;
-    out = addr.value();
+    out = std::make_unique<platform::SocketAddress>(addr.value());
     return Status::success;
   }
   auto addrs = platform::resolve_tcp(a.host, a.port, role == AddressRole::listen);
   if (!addrs.ok()) return Status::invalid_address;
-  out = addrs.value().front();
+  out = std::make_unique<platform::SocketAddress>(addrs.value().front());
   return Status::success;
 }
 
@@ -74,8 +77,10 @@ std::shared_ptr<EngineImpl> EngineImpl::create(const EngineOptions& options, std
 
 EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend)
     : pool_(Pool::create(options.pool)),
-      // One close signal per possible channel plus slack: this pool is never the bottleneck.
-      status_pool_(Pool::create(PoolOptions{0, 65536, 4096})),
+      // One close signal per possible channel plus slack: this pool is never the bottleneck. Its
+      // messages carry one short text header (`~reason`) and no body: each channel keeps one
+      // reserved (D-23), so they start with room for that only (D-87).
+      status_pool_(Pool::create(PoolOptions{0, 65536, 4096, kReasonCapacity, 0})),
       log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),
@@ -87,6 +92,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       handshake_timeout_(options.flow.handshake_timeout),
       frame_timeout_(options.flow.frame_timeout),
       send_timeout_(options.flow.send_timeout),
+      spin_(std::max(options.spin, std::chrono::microseconds(0))),
       fault_hook_(options.fault_hook),
       read_buffer_(64 * 1024) {}
 
@@ -99,7 +105,14 @@ MessagePtr EngineImpl::get() {
 
 MessagePtr EngineImpl::get(std::chrono::milliseconds timeout) {
   if (shutting_down_.load(std::memory_order_acquire)) return {};
-  MessagePtr m = pool_->get(timeout);  // shutdown() cancels the wait
+  MessagePtr m = pool_->get();
+  if (!m) {
+    // Messages come back from writes, which need someone in the poller while we sleep (D-83).
+    pool_waiters_.fetch_add(1);
+    wake();
+    m = pool_->get(timeout);  // shutdown() cancels the wait
+    pool_waiters_.fetch_sub(1);
+  }
   if (shutting_down_.load(std::memory_order_acquire)) return {};
   return m;
 }
@@ -108,7 +121,6 @@ std::shared_ptr<detail::GroupState> EngineImpl::new_group() {
   if (shutting_down_.load(std::memory_order_acquire)) return nullptr;
   auto g = std::make_shared<detail::GroupState>(next_group_id_.fetch_add(1));
   std::lock_guard lock(groups_mu_);
-  std::erase_if(groups_, [](const auto& w) { return w.expired(); });
   groups_.push_back(g);
   return g;
 }
@@ -131,7 +143,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     return r;
   }
   Command c;
-  c.group = group;
+  c.group = group.get();
   const bool opens = m.header.channel_number == 0 &&
                      (m.header.opcode == OpCode::hello_request || m.header.opcode == OpCode::welcome_request);
   if (opens) {
@@ -140,29 +152,30 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
       m.header = before;
       return r;
     }
-    const ChannelNumber n = registry_.allocate(group->id, &c.shared);
+    // The request itself takes the channel's first queued slot.
+    const ChannelNumber n = registry_.allocate(group->id, &c.channel, 1);
     if (n == 0) {
       m.header = before;
       r.status = Status::not_allowed;  // all 65534 channel numbers are in use
       return r;
     }
-    c.shared->queued.store(1, std::memory_order_relaxed);  // the request itself
     m.header.channel_number = n;
   } else {
-    c.shared = registry_.find(m.header.channel_number);
-    if (!c.shared || c.shared->group != group->id) {
-      m.header = before;
-      r.status = Status::invalid_channel_number;
-      return r;
-    }
-    r.status = admit_post(*c.shared, m);
-    if (ok(r.status) && !reserve_slot(*c.shared)) r.status = Status::send_queue_full;
-    if (ok(r.status) && m.header.opcode == OpCode::hello_response) {
-      // Exactly one HelloResponse answers an accepted connection's HelloRequest.
-      bool expected = true;
-      if (!c.shared->awaiting_hello_response.compare_exchange_strong(expected, false)) {
-        c.shared->queued.fetch_sub(1);
-        r.status = Status::not_allowed;
+    c.channel = registry_.find(m.header.channel_number, group->id);
+    r.status = c.channel ? admit_post(*c.channel.shared, m) : Status::invalid_channel_number;
+    if (ok(r.status)) {
+      switch (c.channel.try_reserve(max_queued_)) {
+        case detail::ChannelShared::Reserve::ok: break;
+        case detail::ChannelShared::Reserve::full: r.status = Status::send_queue_full; break;
+        case detail::ChannelShared::Reserve::gone: r.status = Status::invalid_channel_number; break;
+      }
+      if (ok(r.status) && m.header.opcode == OpCode::hello_response) {
+        // Exactly one HelloResponse answers an accepted connection's HelloRequest.
+        bool expected = true;
+        if (!c.channel.shared->awaiting_hello_response.compare_exchange_strong(expected, false)) {
+          c.channel.release();
+          r.status = Status::not_allowed;
+        }
       }
     }
     if (!ok(r.status)) {
@@ -172,8 +185,19 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
   }
   r.header = m.header;
   c.msg = std::move(msg);
-  enqueue(std::move(c));
-  // A shutdown racing with this post returns the message through the group with a status.
+  if (const Status st = submit(c); !ok(st)) {
+    // The engine stopped or the group is being destroyed: the caller keeps the message.
+    msg = std::move(c.msg);
+    if (opens) {
+      registry_.release(msg->header.channel_number);
+    } else {
+      c.channel.release();
+      if (msg->header.opcode == OpCode::hello_response) c.channel.shared->awaiting_hello_response.store(true);
+    }
+    msg->header = before;
+    r = PostResult{};
+    r.status = st;
+  }
   return r;
 }
 
@@ -192,23 +216,17 @@ Status EngineImpl::admit_post(const detail::ChannelShared& shared, const Message
   return op == OpCode::hello_response ? Status::not_allowed : Status::success;
 }
 
-bool EngineImpl::reserve_slot(detail::ChannelShared& shared) const {
-  std::uint32_t q = shared.queued.load(std::memory_order_relaxed);
-  do {
-    if (q >= max_queued_) return false;
-  } while (!shared.queued.compare_exchange_weak(q, q + 1));
-  return true;
-}
-
 PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg,
                             std::chrono::milliseconds wait_for_room) {
+  PostResult r = post(group, msg);
+  if (r.status != Status::send_queue_full) return r;  // the common case: no waiting machinery
   const auto deadline = detail::saturating_deadline(wait_for_room);
-  // Counted as a waiter from before the first try until we return, so a slot the reactor frees
+  // Counted as a waiter from before the next try until we return, so a slot the reactor frees
   // after a failed try is announced (the reactor releases, then reads room_waiters_; we register,
   // then read the count in post()).
   room_waiters_.fetch_add(1);
+  wake();  // room comes from writes, which need someone in the poller while we sleep (D-83)
   std::unique_lock lock(room_mu_);
-  PostResult r;
   for (;;) {
     const std::uint64_t epoch = room_epoch_;
     lock.unlock();
@@ -232,54 +250,27 @@ void EngineImpl::notify_room() {
   room_cv_.notify_all();
 }
 
-void EngineImpl::enqueue(Command c) {
-  {
-    std::lock_guard lock(mailbox_mu_);
-    if (stopped_) {
-      // The reactor is gone: hand the message straight back (never lose it).
-      if (c.msg && c.group) {
-        if (c.msg->header.channel_number != 0 &&
-            (c.msg->header.opcode == OpCode::hello_request || c.msg->header.opcode == OpCode::welcome_request)) {
-          registry_.release(c.msg->header.channel_number);
-        }
-        return_to_app(*c.group, std::move(c.msg), Status::shutdown_started);
-      }
-      if (c.kind == Command::Kind::destroy_group && c.group) c.group->mark_destroyed();
-      return;
-    }
-    // Wake only on the empty -> non-empty edge: the reactor takes every queued command per wake,
-    // so a wake per post would cost a syscall per message for nothing.
-    const bool was_empty = mailbox_.empty();
-    mailbox_.push_back(std::move(c));
-    if (!was_empty) return;
-  }
-  wake();
-}
-
-void EngineImpl::wake() noexcept {
-  if (auto st = poller_->notifier().notify(); !st.ok()) {
-    log_.unexpected(detail::LogLevel::error, st.error(), "waking the reactor failed: ");
-  }
-}
-
 Status EngineImpl::update_receiver(detail::GroupState& group, MessagePtr msg) {
   if (msg) {
     msg->header.status = Status::receiver_update;
     msg->header.origin = Origin::application;
     group.deliver(std::move(msg));
-    return Status::success;
+  } else {
+    MessagePtr sig = engine_signal(0, 0, Status::receiver_update);
+    if (!sig) return Status::pool_empty;
+    group.deliver(std::move(sig));
   }
-  MessagePtr sig = engine_signal(0, 0, Status::receiver_update);
-  if (!sig) return Status::pool_empty;
-  group.deliver(std::move(sig));
+  wake();  // a receiver holding the loop sleeps in the poller, not on the group's queue
   return Status::success;
 }
 
 void EngineImpl::destroy_group(const std::shared_ptr<detail::GroupState>& group) {
   Command c;
   c.kind = Command::Kind::destroy_group;
-  c.group = group;
-  enqueue(std::move(c));
+  c.group = group.get();
+  // Refused when another destroy() of this group is queued or the reactor has stopped; either way
+  // the group is marked destroyed once that is done (fail_everything marks every group).
+  (void)submit(c);
   group->wait_destroyed();
 }
 
@@ -287,18 +278,16 @@ void EngineImpl::shutdown() {
   shutting_down_.store(true, std::memory_order_release);
   pool_->cancel_waits();  // get(timeout) returns at once
   notify_room();          // post(msg, wait_for_room) returns shutdown_started
+  bool notify = false;
   {
-    std::lock_guard lock(mailbox_mu_);
+    std::lock_guard lock(loop_mu_);
     stop_ = true;
+    notify = kick_locked();  // a receiver or the reactor thread asleep in the poller lets go
+    want_reactor_locked();   // the reactor thread takes the loop and finishes (run())
+    handover_cv_.notify_all();
   }
-  wake();
+  if (notify) notify_poller();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
-
-void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status status) {
-  m->header.origin = Origin::engine;
-  m->header.status = status;
-  group.deliver(std::move(m));
 }
 
 MessagePtr EngineImpl::engine_signal(ChannelNumber n, MessageId id, Status status) {

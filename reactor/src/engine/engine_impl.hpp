@@ -2,6 +2,7 @@
 // EngineImpl: the engine's shared state (pool, channel registry, mailbox) and its reactor thread.
 // Application-side functions (engine_impl.cpp) only validate, queue and wake; everything that
 // touches a socket runs on the reactor thread (reactor_loop.cpp, channel_io.cpp).
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -10,13 +11,12 @@
 #include <string_view>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/channel.hpp"
 #include "engine/channel_registry.hpp"
+#include "engine/channel_table.hpp"
 #include "engine/group_state.hpp"
 #include "engine/logger.hpp"
 #include "platform/common/poller.hpp"
@@ -37,6 +37,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   PostResult post(const std::shared_ptr<detail::GroupState>& group, MessagePtr& msg,
                   std::chrono::milliseconds wait_for_room);
   Status update_receiver(detail::GroupState& group, MessagePtr msg);
+  // wait_receive(): runs the loop itself while it is free (D-83).
+  MessagePtr receive(detail::GroupState& group, std::chrono::milliseconds timeout, ReceiveEnd* end);
   void destroy_group(const std::shared_ptr<detail::GroupState>& group);
   void shutdown();
   [[nodiscard]] PoolStats pool_stats() const { return pool_->stats(); }
@@ -48,23 +50,41 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
     enum class Kind : std::uint8_t { message, destroy_group };
     Kind kind = Kind::message;
     MessagePtr msg;
-    std::shared_ptr<detail::GroupState> group;
-    std::shared_ptr<detail::ChannelShared> shared;   // the channel's counters: one queued slot is ours
-    std::optional<platform::SocketAddress> address;  // resolved for Hello/Welcome requests
+    // Alive until the command is handled: groups_ holds every group until its destroy command has
+    // been dispatched, and no command for a group is accepted after that one (D-81).
+    detail::GroupState* group = nullptr;
+    detail::ChannelRef channel;  // the channel's counters: one queued slot is ours
+    std::unique_ptr<platform::SocketAddress> address;  // resolved for Hello/Welcome requests
   };
 
+  // Who holds the loop (loop_owner.cpp, D-83).
+  enum class Owner : std::uint8_t { none, reactor, guest, poster };
+
   EngineImpl(const EngineOptions& options, std::unique_ptr<platform::Poller> poller, Backend backend);
-  void enqueue(Command c);
-  void wake() noexcept;
   Status admit_post(const detail::ChannelShared& shared, const Message& m) const;
-  bool reserve_slot(detail::ChannelShared& shared) const;
   void notify_room();
 
-  // ---- reactor thread ----
+  // ---- loop ownership (loop_owner.cpp) ----
+  void wake() noexcept;  // any thread: the loop must look at its mailbox / flags soon
+  Status submit(Command& c);
+  bool kick_locked();    // loop_mu_ held; true when the caller must write the notifier
+  void want_reactor_locked();
+  void notify_poller() noexcept;
+  [[nodiscard]] bool needs_poller() const noexcept;
+  void release_loop();
+  bool iterate(int timeout_ms, bool marked);
+  void finish_iteration();
+  void on_owner_failure() noexcept;
+  void lead_as_reactor();
+  void lead(detail::GroupState& g, detail::Clock::time_point deadline, int first_timeout);
+  static void spin_for_delivery(const detail::GroupState& g, detail::Clock::time_point until);
+
+  // ---- the loop's holder ----
   void run() noexcept;
   void loop();
   void fail_everything(Status reason);
-  void take_commands(std::deque<Command>& out);
+  void take_commands(std::vector<Command>& out);
+  void dispatch_batch();
   void dispatch(Command& c);
   void dispatch_message(Command& c);
   void refuse_open(Command& c, Status reason, const platform::SysError& e);
@@ -81,6 +101,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void on_readable(detail::Channel& ch);
   void on_writable(detail::Channel& ch);
   bool decode_buffered(detail::Channel& ch, std::span<const std::byte> bytes);
+  bool decode_frames(detail::Channel& ch, std::span<const std::byte> bytes);
+  MessagePtr message_for_frame(const detail::Channel& ch, std::span<const std::byte> rest);
   bool stash_and_pause(detail::Channel& ch, std::span<const std::byte> rest);
   Status admit_frame(detail::Channel& ch, const BinaryHeader& h);
   bool deliver_frame(detail::Channel& ch, MessagePtr m);
@@ -93,14 +115,19 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void expire_due();
   void mark_dirty(detail::Channel& ch);
   void sync_interest(detail::Channel& ch);
+  void set_registered(detail::Channel& ch, platform::Interest interest);
   detail::Channel* add_channel(ChannelNumber n, detail::ChannelKind kind, platform::NativeSocket s,
-                               std::shared_ptr<detail::GroupState> group,
-                               std::shared_ptr<detail::ChannelShared> shared);
+                               std::shared_ptr<detail::GroupState> group, detail::ChannelRef shared);
   void close_channel(detail::Channel& ch, Status reason);
+  void give_back_pending(ChannelNumber n, Status reason);
   void reap_closed();
+  // Reactor side: queued for the group, handed over at the end of the iteration (flush_deliveries).
+  void deliver(detail::GroupState& group, MessagePtr m);
   void return_to_app(detail::GroupState& group, MessagePtr m, Status status);
+  void flush_deliveries();
+  void recycle_written();
   MessagePtr engine_signal(ChannelNumber n, MessageId id, Status status);
-  detail::Channel* find(ChannelNumber n);
+  detail::Channel* find(ChannelNumber n) const noexcept { return channels_.find(n); }
 
   // ---- shared state ----
   std::shared_ptr<Pool> pool_;         // the application's messages (bounded)
@@ -118,33 +145,64 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   const std::chrono::milliseconds handshake_timeout_;
   const std::chrono::milliseconds frame_timeout_;
   const std::chrono::milliseconds send_timeout_;
+  const std::chrono::microseconds spin_;  // EngineOptions::spin (D-86)
   std::mutex room_mu_;                      // post(msg, wait_for_room) sleeps on room_cv_
   std::condition_variable room_cv_;
   std::uint64_t room_epoch_ = 0;            // bumped (room_mu_) whenever room may have appeared
   std::atomic<std::uint32_t> room_waiters_{0};
+  std::atomic<std::uint32_t> pool_waiters_{0};  // threads in get(timeout) with the pool empty
 
-  std::mutex mailbox_mu_;
+  // Guards the mailbox and who holds the loop (loop_owner.cpp, D-83).
+  std::mutex loop_mu_;
+  Owner owner_ = Owner::none;
+  bool owner_blocked_ = false;   // the holder waits in the poller: a wake goes through the notifier
+  bool notified_ = false;        // ... and the notifier was written since
+  bool kicked_ = false;          // a wake() the holder has not looked at yet
+  bool reactor_parked_ = false;  // the reactor thread sleeps on reactor_cv_
+  bool reactor_wanted_ = false;  // ... and takes the loop as soon as it is free
+  bool handover_ = false;        // a receiver asked the reactor thread for the loop
+  std::size_t handover_waiters_ = 0;
+  std::size_t followers_ = 0;    // receivers waiting for another holder's deliveries
+  bool reactor_deep_ = false;    // ... without a timeout: a release must wake it
+  detail::Clock::time_point park_until_{};    // the next timer, for the parked reactor thread
+  detail::Clock::time_point vacant_since_{};  // when the loop was last let go (zero: not free)
+  std::uint64_t releases_ = 0;                // how often the loop was let go
+  std::condition_variable reactor_cv_;
+  std::condition_variable handover_cv_;
   // One FIFO in posting order. Out-of-band (the original's _internalA) only moves a message ahead
   // within its channel's send queue; letting it overtake the mailbox would let a ByeSignal or a
-  // group's destroy run before the HelloRequest posted just before it (D-26).
-  std::deque<Command> mailbox_;
-  bool stop_ = false;                // guarded by mailbox_mu_
-  bool stopped_ = false;             // reactor finished: commands are refused (mailbox_mu_)
+  // group's destroy run before the HelloRequest posted just before it (D-26). Taken whole by one
+  // swap per wake (D-82).
+  std::vector<Command> mailbox_;
+  bool stop_ = false;                // guarded by loop_mu_
+  bool stopped_ = false;             // reactor finished: commands are refused (loop_mu_)
 
   std::thread thread_;
   std::mutex groups_mu_;
-  std::vector<std::weak_ptr<detail::GroupState>> groups_;  // for closing them at shutdown
+  // Every group not yet destroyed: for closing them at shutdown, and so that a Command's raw group
+  // pointer stays valid (D-81).
+  std::vector<std::shared_ptr<detail::GroupState>> groups_;
 
-  // reactor-only
-  std::unordered_map<ChannelNumber, std::unique_ptr<detail::Channel>> channels_;
+  // The loop holder's state (the reactor thread's, or whoever holds the loop)
+  Owner role_ = Owner::reactor;  // who holds it now (a copy of owner_ for the holder)
+  detail::GroupState* guest_group_ = nullptr;  // a receiver holding the loop: its group
+  std::array<platform::ReadyEvent, 256> events_{};
+  bool busy_iteration_ = false;       // the last iteration had events or commands (spin, D-86)
+  std::size_t write_registered_ = 0;  // sockets registered with write interest (unwritten output, connects)
+  detail::ChannelTable channels_;
   std::vector<ChannelNumber> closed_;  // closed this iteration, erased after the event batch
-  std::deque<Command> batch_;  // commands taken from the mailbox, being dispatched
+  std::vector<Command> batch_;  // commands taken from the mailbox, being dispatched (D-27)
+  std::vector<std::shared_ptr<detail::GroupState>> outboxes_;  // groups with deliveries this iteration
+  std::vector<MessagePtr> written_;  // fully written this iteration: back to the pool in one go
+  std::vector<MessagePtr> spare_;    // fetched for the whole frames of the read being decoded
   std::function<void(std::string_view)> fault_hook_;
   std::vector<ChannelNumber> to_flush_;  // got posted messages in this batch
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration
   std::uint64_t generation_ = 0;
   std::vector<std::byte> read_buffer_;
-  std::array<FrameEncoder, 40> encoders_{};  // frames gathered into one send
+  std::array<FrameEncoder, 64> encoders_{};  // frames gathered into one send
+  // Buffers of one send: at most what platform::send_some passes to the OS at once (128).
+  std::array<platform::ConstBuffer, 128> send_iov_{};
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
   bool pool_watch_armed_ = false;       // a notify_when_available callback is registered
   detail::DeadlineQueue timers_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <iterator>
 
 #include "engine/engine_impl.hpp"
 #include "tofu/address.hpp"
@@ -13,6 +14,12 @@ namespace tofu {
 
 using detail::Channel;
 using detail::ChannelKind;
+
+namespace {
+// How long a channel must have been quiet for a post to be written by the posting thread itself
+// although no frame came in since the channel's last write (D-84).
+constexpr auto kStreamGap = std::chrono::microseconds(200);
+}  // namespace
 
 void EngineImpl::run() noexcept {
   Status reason = Status::shutdown_started;
@@ -33,93 +40,73 @@ void EngineImpl::run() noexcept {
   }
 }
 
-void EngineImpl::loop() {
-  std::array<platform::ReadyEvent, 256> events{};
-  for (;;) {
-    {
-      std::lock_guard lock(mailbox_mu_);
-      if (stop_) return;
-    }
-    auto waited = poller_->wait(events, timers_.wait_ms(detail::Clock::now()));
-    now_ = detail::Clock::now();
-    if (fault_hook_) fault_hook_("wait");
-    if (!waited.ok()) {
-      log_.unexpected(detail::LogLevel::error, waited.error());
-      throw std::runtime_error(waited.error().message());
-    }
-    if (waited.value().woken) {
-      if (pool_became_available_.exchange(false)) {
-        pool_watch_armed_ = false;
-        resume_paused();
-      }
-      take_commands(batch_);
-      while (!batch_.empty()) {
-        // Dispatched from the front of the member queue, popped only afterwards: if dispatching
-        // throws, fail_everything() still finds this command and returns its message.
-        if (fault_hook_) fault_hook_("dispatch");
-        dispatch(batch_.front());
-        batch_.pop_front();
-      }
-      flush_posted();
-    }
-    for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events[i]);
-    expire_due();
-    reap_closed();
-    for (ChannelNumber n : dirty_) {
-      if (Channel* ch = find(n)) {
-        ch->dirty = false;
-        sync_interest(*ch);
-      }
-    }
-    dirty_.clear();
+// Dispatches batch_ in order, then writes each channel that got messages once (one gathered send
+// for many posts). A command stays in batch_ until the whole batch is done: if dispatching throws,
+// fail_everything() still finds the ones not handled (their message is still in them, D-27).
+void EngineImpl::dispatch_batch() {
+  for (Command& c : batch_) {
+    if (c.kind == Command::Kind::message && !c.msg) continue;  // handed back by a close (give_back_pending)
+    if (fault_hook_) fault_hook_("dispatch");
+    dispatch(c);
   }
+  batch_.clear();
+  flush_posted();
 }
 
-void EngineImpl::take_commands(std::deque<Command>& out) {
-  std::lock_guard lock(mailbox_mu_);
-  while (!mailbox_.empty()) {
-    out.push_back(std::move(mailbox_.front()));
-    mailbox_.pop_front();
+void EngineImpl::take_commands(std::vector<Command>& out) {
+  std::lock_guard lock(loop_mu_);
+  if (out.empty()) {
+    out.swap(mailbox_);
+  } else {
+    for (Command& c : mailbox_) out.push_back(std::move(c));
+    mailbox_.clear();
   }
 }
 
 void EngineImpl::fail_everything(Status reason) {
-  std::deque<Command> pending = std::move(batch_);  // a batch interrupted by a failure
+  std::vector<Command> pending = std::move(batch_);  // a batch interrupted by a failure
   batch_.clear();
   {
-    std::lock_guard lock(mailbox_mu_);
-    stopped_ = true;  // from now on enqueue() hands messages straight back
+    std::lock_guard lock(loop_mu_);
+    stopped_ = true;  // from now on submit() refuses and receivers wait on their queues
+    stop_ = true;
+    handover_cv_.notify_all();
   }
   shutting_down_.store(true, std::memory_order_release);
   take_commands(pending);
   for (Command& c : pending) {
-    if (c.msg && c.group) {
+    if (c.kind == Command::Kind::message && c.msg) {
       const bool opens = c.msg->header.opcode == OpCode::hello_request ||
                          c.msg->header.opcode == OpCode::welcome_request;
       if (opens && !find(c.msg->header.channel_number)) registry_.release(c.msg->header.channel_number);
       give_back(c, reason);
     }
   }
-  for (auto& [n, ch] : channels_) {
-    if (!ch->closing) close_channel(*ch, reason);
-  }
+  channels_.for_each([&](Channel& ch) {
+    if (!ch.closing) close_channel(ch, reason);
+  });
   reap_closed();
-  // Every live group ends here, after its channels' close reports, as destroy() promises: also
-  // one whose destroy command was pending (`pending` keeps it alive), so that destroy() returns
-  // and its receiver sees shutdown only once the reports are queued (D-48).
-  std::lock_guard lock(groups_mu_);
-  for (auto& w : groups_) {
-    if (auto g = w.lock()) g->mark_destroyed();
+  recycle_written();
+  flush_deliveries();
+  std::vector<std::shared_ptr<detail::GroupState>> groups;
+  {
+    std::lock_guard lock(groups_mu_);
+    groups.swap(groups_);
   }
+  for (auto& g : groups) g->mark_destroyed();
 }
 
 void EngineImpl::dispatch(Command& c) {
   if (c.kind == Command::Kind::destroy_group) {
-    for (auto& [n, ch] : channels_) {
-      if (ch->group == c.group && !ch->closing) close_channel(*ch, Status::channel_closed);
-    }
+    channels_.for_each([&](Channel& ch) {
+      if (ch.group.get() == c.group && !ch.closing) close_channel(ch, Status::channel_closed);
+    });
     reap_closed();
+    flush_deliveries();  // what the closes returned is in the queue before the group reports its end
     c.group->mark_destroyed();
+    // No command names the group after this one (submit refuses them): drop the engine's hold.
+    std::lock_guard lock(groups_mu_);
+    std::erase_if(groups_, [&](const auto& g) { return g.get() == c.group; });
     return;
   }
   dispatch_message(c);
@@ -128,7 +115,7 @@ void EngineImpl::dispatch(Command& c) {
 void EngineImpl::dispatch_message(Command& c) {
   Message& m = *c.msg;
   if (c.group->closed()) {
-    // The group was destroyed after this was posted: open nothing for it, send nothing.
+    // The engine closed the group after this was posted: open nothing for it, send nothing.
     if (c.address && !find(m.header.channel_number)) registry_.release(m.header.channel_number);
     give_back(c, Status::channel_closed);
     return;
@@ -166,14 +153,14 @@ void EngineImpl::dispatch_message(Command& c) {
 
 // A posted message that never reaches a send queue goes back with `status` and frees its slot.
 void EngineImpl::give_back(Command& c, Status status) {
-  if (c.shared) c.shared->queued.fetch_sub(1);
+  c.channel.release();
   return_to_app(*c.group, std::move(c.msg), status);
   if (room_waiters_.load() != 0) notify_room();
 }
 
 void EngineImpl::release_slots(Channel& ch, std::size_t n) {
   if (n == 0) return;
-  ch.shared->queued.fetch_sub(static_cast<std::uint32_t>(n));
+  ch.shared.release(static_cast<std::uint32_t>(n));
   if (room_waiters_.load() != 0) notify_room();
 }
 
@@ -182,20 +169,22 @@ void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
   if (ch.send_queue.empty()) ch.send_progress = now_;  // the send-stall clock starts now (D-33)
   if (m->header.oob && !ch.send_queue.empty()) {
     // Out of band goes first, but never in front of a frame already partly on the wire.
-    auto pos = ch.send_queue.begin();
-    if (ch.front_sent > 0) ++pos;
-    ch.send_queue.insert(pos, std::move(m));
+    ch.send_queue.insert(ch.front_sent > 0 ? 1 : 0, std::move(m));
   } else {
     ch.send_queue.push_back(std::move(m));
   }
-  if (send_timeout_.count() > 0) schedule(ch);  // usually a no-op: an entry is already due earlier
-  // Written once after the whole command batch (flush_posted): one gathered send for many posts,
-  // and no poll round trip before the first write.
-  if (ch.kind == ChannelKind::connected && !ch.flush_queued) {
+  // The send-stall deadline is at most now + send_timeout: an entry due by then already covers it.
+  if (send_timeout_.count() > 0 && (ch.timer_at == detail::Clock::time_point{} || ch.timer_at > now_ + send_timeout_)) {
+    schedule(ch);
+  }
+  // Written once after the whole command batch (flush_posted, which then re-syncs the interest):
+  // one gathered send for many posts, and no poll round trip before the first write.
+  if (ch.kind != ChannelKind::connected) {
+    mark_dirty(ch);
+  } else if (!ch.flush_queued) {
     ch.flush_queued = true;
     to_flush_.push_back(ch.number);
   }
-  mark_dirty(ch);
 }
 
 void EngineImpl::flush_posted() {
@@ -204,25 +193,23 @@ void EngineImpl::flush_posted() {
     if (ch == nullptr) continue;
     ch->flush_queued = false;
     if (ch->closing || ch->draining || ch->kind != ChannelKind::connected) continue;
-    on_writable(*ch);
+    // A thread in post() writes at once what completes an exchange (an answer, a request after its
+    // response, the first message after a pause). A stream of posts instead goes to the reactor
+    // thread, which gathers many messages per send: the queued output makes the loop's release
+    // wake it, and later posts find it holding the loop (D-84).
+    if (role_ != Owner::poster || ch->read_since_write || now_ - ch->last_write >= kStreamGap) on_writable(*ch);
     mark_dirty(*ch);
   }
   to_flush_.clear();
 }
 
-Channel* EngineImpl::find(ChannelNumber n) {
-  const auto it = channels_.find(n);
-  return it == channels_.end() ? nullptr : it->second.get();
-}
-
 Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::NativeSocket s,
-                                 std::shared_ptr<detail::GroupState> group,
-                                 std::shared_ptr<detail::ChannelShared> shared) {
-  if (const auto old = channels_.find(n); old != channels_.end()) {
+                                 std::shared_ptr<detail::GroupState> group, detail::ChannelRef shared) {
+  if (channels_.find(n) != nullptr) {
     // Only possible when more than the quarantine's 1024 numbers were freed in one iteration:
     // the old channel is already fully closed, so it can go now rather than at reap time.
     std::erase(closed_, n);
-    channels_.erase(old);
+    channels_.erase(n);
   }
   auto ch = std::make_unique<Channel>();
   ch->number = n;
@@ -230,17 +217,16 @@ Channel* EngineImpl::add_channel(ChannelNumber n, ChannelKind kind, platform::Na
   ch->kind = kind;
   ch->sock = s;
   ch->group = std::move(group);
-  ch->shared = std::move(shared);
+  ch->shared = shared;
   ch->close_signal = engine_signal(n, 0, Status::channel_closed);
-  Channel* raw = ch.get();
-  channels_[n] = std::move(ch);
+  Channel* raw = channels_.insert(std::move(ch));
   if (auto st = poller_->add(s, raw->wanted(), raw->key); !st.ok()) {
     log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", n, ": ");
     close_channel(*raw, Status::processing_failed);
     return raw;
   }
   raw->in_poller = true;
-  raw->registered = raw->wanted();
+  set_registered(*raw, raw->wanted());
   return raw;
 }
 
@@ -253,7 +239,7 @@ void EngineImpl::report_closed(detail::GroupState& group, ChannelNumber n, Messa
   }
   sig->header.message_id = first_id;
   (void)sig->text_headers.add("~reason", to_string(reason));
-  group.deliver(std::move(sig));
+  deliver(group, std::move(sig));
 }
 
 void EngineImpl::refuse_open(Command& c, Status reason, const platform::SysError& e) {
@@ -283,21 +269,21 @@ void EngineImpl::open_listener(Command& c) {
   }
   auto local = platform::local_address(s.value(), c.address->kind);
   const std::string bound = local.ok() ? platform::to_tofu_address(local.value()) : std::string();
-  Channel* ch = add_channel(n, ChannelKind::listener, s.value(), c.group, c.shared);
+  Channel* ch = add_channel(n, ChannelKind::listener, s.value(), c.group->shared_from_this(), c.channel);
   ch->first_id = m.header.message_id;
   if (c.address->kind == platform::AddressKind::uds && local.ok()) ch->uds_path = bound.substr(4);
   if (ch->closing) {
     give_back(c, Status::listen_failed);
     return;
   }
-  c.shared->queued.fetch_sub(1);  // the request comes back as the response below
+  c.channel.release();  // the request comes back as the response below
   // Success: the request comes back as WelcomeResponse, carrying the address actually bound
   // (useful with port 0).
   m.header.opcode = OpCode::welcome_response;
   m.header.status = Status::success;
   m.text_headers.remove(kListenOnHeader);
   if (!bound.empty()) (void)m.text_headers.add(kListenOnHeader, bound);
-  c.group->deliver(std::move(c.msg));
+  deliver(*c.group, std::move(c.msg));
 }
 
 void EngineImpl::open_client(Command& c) {
@@ -316,7 +302,7 @@ void EngineImpl::open_client(Command& c) {
     return refuse_open(c, st, r.error);
   }
   const ChannelKind kind = r.state == platform::IoState::in_progress ? ChannelKind::connecting : ChannelKind::connected;
-  Channel* ch = add_channel(n, kind, s.value(), c.group, c.shared);
+  Channel* ch = add_channel(n, kind, s.value(), c.group->shared_from_this(), c.channel);
   ch->first_id = m.header.message_id;
   if (ch->closing) {
     give_back(c, ch->close_reason);  // the poller refused the socket; the Signal is already out
@@ -363,8 +349,10 @@ void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
   }
 }
 
+// Queues the channel for an interest re-sync at the end of the iteration, if its interest changed.
+// Called after the change (the wanted interest is compared now).
 void EngineImpl::mark_dirty(Channel& ch) {
-  if (ch.dirty || ch.closing) return;
+  if (ch.dirty || ch.closing || ch.wanted() == ch.registered) return;
   ch.dirty = true;
   dirty_.push_back(ch.number);
 }
@@ -378,7 +366,19 @@ void EngineImpl::sync_interest(Channel& ch) {
     close_channel(ch, Status::processing_failed);
     return;
   }
-  ch.registered = want;
+  set_registered(ch, want);
+}
+
+// Keeps write_registered_ (the loop's "someone must poll for this" count, D-83) in step.
+void EngineImpl::set_registered(Channel& ch, platform::Interest interest) {
+  if (ch.registered.write != interest.write) {
+    if (interest.write) {
+      ++write_registered_;
+    } else {
+      --write_registered_;
+    }
+  }
+  ch.registered = interest;
 }
 
 void EngineImpl::pause_reading(Channel& ch) {
@@ -387,7 +387,7 @@ void EngineImpl::pause_reading(Channel& ch) {
   paused_.push_back(ch.number);
   if (!ch.pool_signal_sent) {
     ch.pool_signal_sent = true;
-    if (MessagePtr sig = engine_signal(ch.number, 0, Status::pool_empty)) ch.group->deliver(std::move(sig));
+    if (MessagePtr sig = engine_signal(ch.number, 0, Status::pool_empty)) deliver(*ch.group, std::move(sig));
   }
   if (pool_watch_armed_) return;
   // One callback for all paused channels. It runs on whichever thread returns a message (or here,
@@ -407,7 +407,7 @@ void EngineImpl::release_socket(Channel& ch) {
   if (ch.in_poller) {
     if (auto st = poller_->remove(ch.sock); !st.ok()) log_.unexpected(detail::LogLevel::warn, st.error(), "channel ", ch.number, ": ");
     ch.in_poller = false;
-    ch.registered = {};
+    set_registered(ch, {});
   }
   if (ch.sock != platform::kInvalidSocket) platform::close_socket(ch.sock);
   ch.sock = platform::kInvalidSocket;
@@ -530,9 +530,29 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   // Free the number before the Signal is seen: once the app knows the channel is closed, post()
   // to it is refused at once (the quarantine keeps the number from being reused right away).
   registry_.release(ch.number);
+  // Messages posted before that and not dispatched yet come back now too, so that the Signal is the
+  // channel's last message.
+  give_back_pending(ch.number, reason);
   report_closed(*ch.group, ch.number, ch.first_id, reason, std::move(ch.close_signal));
   closed_.push_back(ch.number);
   if (room_waiters_.load() != 0) notify_room();  // a post waiting for room here now fails at once
+}
+
+void EngineImpl::give_back_pending(ChannelNumber n, Status reason) {
+  const auto for_channel = [n](const Command& c) {
+    return c.kind == Command::Kind::message && c.msg && !c.address && c.msg->header.channel_number == n;
+  };
+  for (Command& c : batch_) {
+    if (for_channel(c)) give_back(c, reason);  // moves the message out: dispatch_batch skips it
+  }
+  std::vector<Command> mine;
+  {
+    std::lock_guard lock(loop_mu_);
+    const auto keep = std::stable_partition(mailbox_.begin(), mailbox_.end(), [&](const Command& c) { return !for_channel(c); });
+    std::move(keep, mailbox_.end(), std::back_inserter(mine));
+    mailbox_.erase(keep, mailbox_.end());
+  }
+  for (Command& c : mine) give_back(c, reason);
 }
 
 void EngineImpl::reap_closed() {
@@ -546,6 +566,37 @@ void EngineImpl::reap_closed() {
       return ch == nullptr || ch->key != e.key || ch->timer_at != e.when;
     });
   }
+}
+
+void EngineImpl::deliver(detail::GroupState& group, MessagePtr m) {
+  group.outbox.push_back(std::move(m));
+  if (!group.outbox_listed) {
+    group.outbox_listed = true;
+    outboxes_.push_back(group.shared_from_this());
+  }
+}
+
+void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status status) {
+  m->header.origin = Origin::engine;
+  m->header.status = status;
+  deliver(group, std::move(m));
+}
+
+// Every group's deliveries of this iteration: one lock and at most one wake-up per group (D-82).
+void EngineImpl::flush_deliveries() {
+  for (auto& g : outboxes_) {
+    g->outbox_listed = false;
+    if (g.get() == guest_group_) {
+      g->deliver_to_self(g->outbox);  // we are its receiving thread: no lock, no wake-up
+    } else {
+      g->deliver(g->outbox);
+    }
+  }
+  outboxes_.clear();
+}
+
+void EngineImpl::recycle_written() {
+  if (!written_.empty()) pool_->recycle_all(written_);
 }
 
 }  // namespace tofu

@@ -3,6 +3,7 @@ target_sources(tofu PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/engine.cpp
   ${CMAKE_CURRENT_LIST_DIR}/engine_impl.cpp
   ${CMAKE_CURRENT_LIST_DIR}/reactor_loop.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/loop_owner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/channel_io.cpp
   ${CMAKE_CURRENT_LIST_DIR}/channel_registry.cpp
   ${CMAKE_CURRENT_LIST_DIR}/logger.cpp
