@@ -2,6 +2,10 @@
 #include "engine/engine_impl.hpp"
 #include "core/saturating_deadline.hpp"
 
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 
 #include "tofu/address.hpp"
 
@@ -71,7 +75,25 @@ std::shared_ptr<EngineImpl> EngineImpl::create(const EngineOptions& options, std
     return nullptr;
   }
   std::shared_ptr<EngineImpl> impl(new EngineImpl(options, std::move(poller).value(), backend_of(kind)));
-  impl->thread_ = std::thread([raw = impl.get()] { raw->run(); });
+  // create() returns once the reactor thread runs (or after a second at most): whatever starting a
+  // thread needs (the runtime's, a sanitizer's) is then taken, not left to race with the caller
+  // (D-90: the caller may use up the descriptors at once).
+  struct Started {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool running = false;
+  };
+  auto started = std::make_shared<Started>();  // shared: the thread may outlive a timed-out wait
+  impl->thread_ = std::thread([raw = impl.get(), started] {
+    {
+      const std::lock_guard<std::mutex> lock(started->mutex);
+      started->running = true;
+    }
+    started->cv.notify_one();
+    raw->run();
+  });
+  std::unique_lock<std::mutex> lock(started->mutex);
+  started->cv.wait_for(lock, std::chrono::seconds(1), [&] { return started->running; });
   return impl;
 }
 
