@@ -66,6 +66,7 @@ TEST_CASE("a post from another thread ends an infinite dequeue that began before
     ok = n.ok();
     got = ok ? n.value() : 0;
   });
+  if (tofu::test::BlockedWaiter::can_confirm_asleep()) CHECK(waiter.asleep_confirmed());
   const auto posted_at = tofu::test::BlockedWaiter::Clock::now();
   REQUIRE(port->post(7, nullptr, 0, 0).ok());
   REQUIRE(waiter.returned_within(std::chrono::seconds(10)));

@@ -347,18 +347,25 @@ TEST_CASE("fault: " TOFU_STR(TOFU_CHURN_CYCLES) " connect and disconnect cycles 
   EchoServer echo(s.server);
   const std::size_t baseline = s.engine->channel_count();
   auto cycle = [&](std::size_t i) {
+    INFO("cycle " << i);
     const Link l = start_connect(*s.engine, *s.client, s.listener.address);
-    expect_hello_response(*s.client, l);
+    {
+      INFO("waiting for the HelloResponse on channel " << l.client);
+      expect_hello_response(*s.client, l);
+    }
     if (i % 3 == 0) {
       MessagePtr bye = make_message(*s.engine, OpCode::bye_request, l.client);
       post_ok(*s.client, bye);
+      INFO("waiting for the ByeResponse");
       MessagePtr r = receive(*s.client);
       REQUIRE(r->header.opcode == OpCode::bye_response);
     } else {
       MessagePtr bye = make_message(*s.engine, OpCode::bye_signal, l.client);
       post_ok(*s.client, bye);
-      receive(*s.client);  // the ByeSignal back
+      INFO("waiting for the ByeSignal back");
+      receive(*s.client);
     }
+    INFO("waiting for the close Signal");
     MessagePtr closed = receive(*s.client);
     REQUIRE(closed->header.status == Status::channel_closed);
     if (i % 5 == 0) {  // and a raw peer that connects and resets

@@ -1,9 +1,8 @@
 #include "support/blocked_waiter.hpp"
+#include "support/thread_state.hpp"
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <string>
 
 #ifdef _WIN32
 #include <windows.h>
@@ -22,25 +21,12 @@ std::uint64_t os_thread_id() {
 #endif
 }
 
-#ifndef _WIN32
-// The state letter of thread `tid` of this process ('R', 'S', 'D', ...), or '?'.
-char thread_state(std::uint64_t tid) {
-  std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return '?';
-  const auto paren = line.rfind(')');  // the command name may hold spaces and parentheses
-  return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
-}
-#endif
-
 }  // namespace
 
 bool BlockedWaiter::can_confirm_asleep() noexcept {
-#ifdef _WIN32
-  return false;
-#else
-  return true;
-#endif
+  // A host that reports states says this very thread is running.
+  static const bool known = thread_state(os_thread_id()) == ThreadState::running;
+  return known;
 }
 
 BlockedWaiter::BlockedWaiter(std::function<void()> call) {
@@ -55,23 +41,21 @@ BlockedWaiter::BlockedWaiter(std::function<void()> call) {
     done_.set_value();
   });
   started_future.wait();
-#ifdef _WIN32
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-#else
+  if (!can_confirm_asleep()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return;
+  }
   const auto deadline = Clock::now() + std::chrono::seconds(10);
   while (Clock::now() < deadline && done_future_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    const char first = thread_state(tid_.load());
-    if (first == 'S' || first == 'D') {
+    if (thread_state(tid_.load()) == ThreadState::asleep) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      const char second = thread_state(tid_.load());
-      if (second == 'S' || second == 'D') {
+      if (thread_state(tid_.load()) == ThreadState::asleep) {
         asleep_ = true;
         break;
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-#endif
 }
 
 bool BlockedWaiter::returned_within(std::chrono::milliseconds timeout) {

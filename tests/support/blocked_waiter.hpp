@@ -2,10 +2,11 @@
 // A blocking call (a wait, a dequeue) run on its own thread, for tests of wake-ups: the test wakes
 // it only once the thread is inside the call, and can then show that the wake-up ended a call that
 // was already waiting, not one that found the wake-up queued.
-//   Linux: "inside" = the thread is asleep in the kernel (state S or D in /proc/self/task/<tid>/stat,
-//          twice 10 ms apart), which the test can check with asleep_confirmed().
-//   Windows: Wine reports no thread states (NtQuerySystemInformation gives 0 for every thread), so
-//          "inside" = 100 ms after the thread began the call; entered() still proves the order.
+//   Where the OS reports thread states (support/thread_state: Linux's /proc, Windows'
+//          NtQuerySystemInformation), "inside" = the thread is asleep in the kernel, twice 10 ms
+//          apart, which the test checks with asleep_confirmed().
+//   Wine reports no thread states (0 for every thread), so there "inside" = 100 ms after the
+//          thread began the call; entered() still proves the order.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -26,9 +27,9 @@ class BlockedWaiter {
   BlockedWaiter(const BlockedWaiter&) = delete;
   BlockedWaiter& operator=(const BlockedWaiter&) = delete;
 
-  // True when the kernel showed the thread asleep before the constructor returned (Linux only).
+  // True when the kernel showed the thread asleep before the constructor returned.
   [[nodiscard]] bool asleep_confirmed() const noexcept { return asleep_; }
-  // True on hosts that can tell (Linux).
+  // True on hosts that report thread states (Linux, Windows; not Wine).
   [[nodiscard]] static bool can_confirm_asleep() noexcept;
   // When the thread began the call.
   [[nodiscard]] Clock::time_point entered() const noexcept { return entered_; }

@@ -327,7 +327,10 @@ MessagePtr EngineImpl::receive(detail::GroupState& g, std::chrono::milliseconds 
       int t = ms_until(deadline, now);
       const int timer = timers_.wait_ms(now);
       if (timer >= 0 && timer < t) t = timer;
-      if (kicked_ || spin_.count() > 0) t = 0;  // with spin: poll without blocking first (D-86)
+      // Not blocking when there is something to take: a delivery another holder made between our
+      // try_take() and now reached the queue without waking anyone (we were not waiting on it),
+      // and the holder's flush happened before it let go, so it is visible here (D-92).
+      if (kicked_ || spin_.count() > 0 || g.has_messages() || g.closed()) t = 0;  // spin: D-86
       owner_blocked_ = t != 0;
       lock.unlock();
       role_ = Owner::guest;

@@ -83,8 +83,21 @@ std::string pattern(std::size_t n, std::size_t seed) {
 MessagePtr receive(ChannelGroup& group, std::chrono::milliseconds timeout) {
   ReceiveEnd end = ReceiveEnd::message;
   MessagePtr m = group.wait_receive(timeout, &end);
-  INFO("wait_receive returned no message; end=" << (end == ReceiveEnd::timeout ? "timeout"
-                                                    : end == ReceiveEnd::shutdown ? "shutdown" : "message"));
+  if (m) return m;
+  // Tell a late message (a lost wake-up or a stalled loop that recovered) from one that never comes.
+  std::string later;
+  if (end == ReceiveEnd::timeout) {
+    later = "; nothing in 20 s more either";
+    const auto t0 = std::chrono::steady_clock::now();
+    ReceiveEnd end2 = ReceiveEnd::message;
+    if (MessagePtr late = group.wait_receive(std::chrono::seconds(20), &end2)) {
+      later = "; then it came " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()) +
+              " ms later: " + describe(*late);
+    }
+  }
+  INFO("wait_receive returned no message; end="
+       << (end == ReceiveEnd::timeout ? "timeout" : end == ReceiveEnd::shutdown ? "shutdown" : "message") << later);
   REQUIRE(m);
   return m;
 }
