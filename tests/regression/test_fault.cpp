@@ -244,8 +244,26 @@ TEST_CASE("fault: pools exhausted on both ends recover without loss", "[fault]")
   INFO(describe(*sig));
   CHECK(sig->header.status == Status::pool_empty);
   sig.reset();
+  // B is stuck once the sockets' buffers are full: its 8 messages stay queued and the writer waits
+  // in get(). Until then written messages come back and the writer goes on, so in_use touching 8
+  // once proves nothing (under Wine, whose buffers are larger, it dropped back to 1 in 1 of 100
+  // stress runs): wait until in_use is 8 and nothing was posted for 200 ms.
   const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (b->pool_stats().in_use < 8 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  std::uint64_t seen = posted.load();
+  auto unchanged_since = std::chrono::steady_clock::now();
+  bool stuck = false;
+  while (!stuck && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+    const std::uint64_t p = posted.load();
+    if (p != seen || b->pool_stats().in_use < 8) {
+      seen = p;
+      unchanged_since = std::chrono::steady_clock::now();
+    } else {
+      stuck = std::chrono::steady_clock::now() - unchanged_since >= 200ms;
+    }
+  }
+  INFO("posted " << posted.load() << " of " << kCount << ", B's pool in use " << b->pool_stats().in_use << " of 8");
+  CHECK(stuck);
   CHECK(b->pool_stats().in_use == 8);
   // A posts one of its held messages to B while both are exhausted.
   MessagePtr mine = std::move(held.back());
