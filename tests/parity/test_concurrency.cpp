@@ -24,15 +24,8 @@ using namespace std::chrono_literals;
 namespace {
 
 // A server engine answered by an EchoServer thread, and a separate client engine.
-struct Rig {
-  explicit Rig(std::size_t pool_max)
-      : server_engine(make_engine(pool_options(64, pool_max))), client_engine(make_engine(pool_options(64, pool_max))) {}
-  std::unique_ptr<Engine> server_engine;
-  std::unique_ptr<Engine> client_engine;
-  std::shared_ptr<ChannelGroup> server = make_group(*server_engine);
-  std::shared_ptr<ChannelGroup> client = make_group(*client_engine);
-  Listener listener = open_listener(*server_engine, *server);
-  EchoServer echo{server};
+struct Rig : EchoSetup {
+  explicit Rig(std::size_t pool_max) : EchoSetup(pool_options(64, pool_max)) {}
 
   // Opens n client channels on `group`, in batches (the listener's backlog stays small); returns them.
   std::vector<ChannelNumber> open(ChannelGroup& group, std::size_t n) {

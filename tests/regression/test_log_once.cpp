@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::size_t count_lines_with(const std::string& text, const std::string& needle) {
+[[maybe_unused]] std::size_t count_lines_with(const std::string& text, const std::string& needle) {
   std::istringstream in(text);
   std::size_t n = 0;
   for (std::string line; std::getline(in, line);) {

@@ -40,7 +40,7 @@ std::vector<std::string> values_of(const Message& m, std::string_view name) {
 }
 
 // A WelcomeRequest for `uds|path` with `~listen_mode` when `mode` is given; the engine's answer.
-MessagePtr listen_uds(Engine& engine, ChannelGroup& group, const std::string& path, const char* mode) {
+[[maybe_unused]] MessagePtr listen_uds(Engine& engine, ChannelGroup& group, const std::string& path, const char* mode) {
   MessagePtr m = make_message(engine, OpCode::welcome_request);
   REQUIRE(ok(m->text_headers.add(kListenOnHeader, "uds|" + path)));
   if (mode != nullptr) REQUIRE(ok(m->text_headers.add(kListenModeHeader, mode)));

@@ -145,4 +145,16 @@ class EchoServer {
   std::thread thread_;
 };
 
+// Two engines, the server side answered by an EchoServer thread.
+struct EchoSetup {
+  explicit EchoSetup(EngineOptions options = pool_options(16, 512))
+      : server_engine(make_engine(options)), client_engine(make_engine(options)) {}
+  std::unique_ptr<Engine> server_engine;
+  std::unique_ptr<Engine> client_engine;
+  std::shared_ptr<ChannelGroup> server = make_group(*server_engine);
+  std::shared_ptr<ChannelGroup> client = make_group(*client_engine);
+  Listener listener = open_listener(*server_engine, *server);
+  EchoServer echo{server};
+};
+
 }  // namespace tofu::parity
