@@ -168,6 +168,31 @@ TEST_CASE("pool: notify_when_available runs once when a message comes back", "[c
   CHECK(second == 1);
 }
 
+TEST_CASE("pool: notify_when_available with at_least waits until that many are free", "[core]") {
+  const auto pool = Pool::create({0, 4});
+  std::vector<MessagePtr> held;
+  for (int i = 0; i < 4; ++i) held.push_back(pool->get());
+  int batch = 0;
+  int one = 0;
+  pool->notify_when_available([&batch] { ++batch; }, 3);
+  pool->notify_when_available([&one] { ++one; });
+  held.pop_back();  // 1 free: the plain watch runs, the batch watch keeps waiting
+  CHECK(one == 1);
+  CHECK(batch == 0);
+  held.pop_back();  // 2 free
+  CHECK(batch == 0);
+  held.pop_back();  // 3 free
+  CHECK(batch == 1);
+  held.pop_back();
+  CHECK(batch == 1);  // one-shot
+  int clamped = 0;
+  pool->notify_when_available([&clamped] { ++clamped; }, 100);  // more than max: max is enough
+  CHECK(clamped == 1);
+  int zero = 0;
+  pool->notify_when_available([&zero] { ++zero; }, 0);  // 0 means 1
+  CHECK(zero == 1);
+}
+
 TEST_CASE("pool: waiting callbacks are dropped with the pool", "[core]") {
   auto pool = Pool::create({0, 1});
   MessagePtr a = pool->get();

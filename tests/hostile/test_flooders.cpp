@@ -3,6 +3,8 @@
 // held comes back.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "hostile.hpp"
 #include "raw_peer.hpp"
 
@@ -55,6 +57,38 @@ TEST_CASE("hostile: a peer that sends 10,000 1 KiB requests and never reads, the
 TEST_CASE("hostile: a peer that sends 10,000 1 KiB requests and never reads, then sends FIN, stops no other channel",
           "[hostile]") {
   flood_then_leave(false);
+}
+
+// A flood that does not end keeps the pool empty for as long as it lasts. A channel that connects
+// meanwhile must still be read and given messages (D-94): without a poll between the resumes a
+// poster makes, and with the flooder always resumed first, its HelloRequest waited for the flood's
+// end (1.1 s of a 1 s flood under Wine); here that end never comes, so the session would time out.
+TEST_CASE("hostile: a channel that connects during an endless flood is served while the flood goes on",
+          "[hostile]") {
+  auto server_engine = make_engine();  // the DEFAULT pool and flow options
+  auto server = make_group(*server_engine);
+  const Listener l = open_listener(*server_engine, *server);
+  EchoServer echo(server, /*hostile_peers=*/true);
+  auto client_engine = make_engine();
+  auto client = make_group(*client_engine);
+  const Baseline base = snapshot(*server_engine);
+
+  Flooder flood(l.port, std::numeric_limits<std::size_t>::max(), 1024);
+  REQUIRE(flood.connected());
+  // The flood is under way: more requests sent than the pool holds.
+  const auto started = std::chrono::steady_clock::now() + kWait;
+  while (flood.sent() < 4 * 64 && std::chrono::steady_clock::now() < started) std::this_thread::sleep_for(1ms);
+  REQUIRE(flood.sent() >= 4 * 64);
+  const std::size_t before = flood.sent();
+  (void)echo_session(*client_engine, *client, l.address, 20);
+  (void)echo_session(*client_engine, *client, l.address, 20);  // a second connection, same story
+  CHECK(flood.sent() > before);  // the engine went on reading the flooder meanwhile
+  flood.stop();
+  REQUIRE(flood.join(kWait));
+  flood.reset();
+  (void)wait_baseline(*server_engine, base);
+  INFO("echo server: " << echo.error());
+  CHECK(echo.error().empty());
 }
 
 TEST_CASE("hostile: post() past the per-channel cap is refused at once with send_queue_full and the caller keeps the message",

@@ -94,12 +94,13 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   /// Current accounting.
   [[nodiscard]] PoolStats stats() const;
 
-  /// Runs `cb` once, outside the pool lock, as soon as get() could succeed: at once (in this thread,
-  /// before this call returns) if it can now, else in the thread that returns the next message
-  /// (every waiting callback runs then). It is a wake-up, not a reservation: another thread may take
-  /// the message first. `cb` must not throw (it runs on the noexcept return path). Callbacks still
-  /// waiting when the pool is destroyed are dropped without being run.
-  void notify_when_available(std::function<void()> cb);
+  /// Runs `cb` once, outside the pool lock, as soon as `at_least` messages could be taken (1 by
+  /// default: as soon as get() could succeed; clamped to 1..max): at once (in this thread, before
+  /// this call returns) if they can now, else in the thread whose return makes them available. It is
+  /// a wake-up, not a reservation: another thread may take the messages first. `cb` must not throw
+  /// (it runs on the noexcept return path). Callbacks still waiting when the pool is destroyed are
+  /// dropped without being run.
+  void notify_when_available(std::function<void()> cb, std::size_t at_least = 1);
 
  private:
   friend class Recycler;
@@ -121,7 +122,11 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   std::size_t in_use_ = 0;
   std::size_t high_water_ = 0;
   std::size_t created_ = 0;
-  std::vector<std::function<void()>> waiters_;
+  struct Waiter {
+    std::function<void()> cb;
+    std::size_t at_least;
+  };
+  std::vector<Waiter> waiters_;
   std::condition_variable returned_;  // get(timeout) sleeps here
   std::size_t sleepers_ = 0;          // threads in get(timeout): recycle() notifies only when > 0
   bool waits_cancelled_ = false;

@@ -186,7 +186,18 @@ MessagePtr Pool::clone(const Message& src) {
 void Pool::put_locked(std::unique_ptr<Message> m, std::vector<std::function<void()>>& ready) noexcept {
   --in_use_;
   idle_.push_back(std::move(m));  // capacity reserved in the constructor
-  if (!waiters_.empty()) ready.swap(waiters_);
+  if (!waiters_.empty()) {
+    const std::size_t free = max_ - in_use_;
+    std::erase_if(waiters_, [&](Waiter& w) {
+      if (w.at_least > free) return false;
+      try {
+        ready.push_back(std::move(w.cb));
+      } catch (...) {
+        return false;  // out of memory: it stays and runs on a later return
+      }
+      return true;
+    });
+  }
   if (sleepers_ > 0) returned_.notify_one();
 }
 
@@ -227,12 +238,13 @@ PoolStats Pool::stats() const {
   return {in_use_, idle_.size(), high_water_, created_, max_};
 }
 
-void Pool::notify_when_available(std::function<void()> cb) {
+void Pool::notify_when_available(std::function<void()> cb, std::size_t at_least) {
   if (!cb) return;
+  at_least = std::clamp<std::size_t>(at_least, 1, max_);
   {
     const std::lock_guard<std::mutex> lock(home_->mu);
-    if (!available_locked()) {
-      waiters_.push_back(std::move(cb));
+    if (max_ - in_use_ < at_least) {
+      waiters_.push_back(Waiter{std::move(cb), at_least});
       return;
     }
   }

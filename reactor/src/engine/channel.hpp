@@ -65,6 +65,7 @@ struct Channel {
   std::vector<std::byte> stash;    // bytes read but not yet decoded (pool was empty)
   bool read_paused = false;        // pool empty: not reading until a message is returned
   bool pool_signal_sent = false;   // one pool_empty Signal per episode (until a frame gets a message)
+  bool resume_starved = false;     // resumed, got no message, paused again: served first next time
   std::uint64_t frames_in = 0;     // frames delivered; tells a new partial frame from an old one
   std::uint64_t frame_armed_at = 0;  // frames_in when frame_deadline was set
 

@@ -116,7 +116,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       send_timeout_(options.flow.send_timeout),
       spin_(std::max(options.spin, std::chrono::microseconds(0))),
       fault_hook_(options.fault_hook),
-      read_buffer_(64 * 1024) {}
+      read_buffer_(64 * 1024),
+      resume_batch_(std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 8)) {}
 
 EngineImpl::~EngineImpl() { shutdown(); }
 

@@ -110,6 +110,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void lose_peer(detail::Channel& ch, Status reason);
   void release_socket(detail::Channel& ch);
   void resume_paused();
+  void arm_pool_watch();
+  void recheck_pool();
   void track_frame_deadline(detail::Channel& ch);
   void schedule(detail::Channel& ch);
   void expire_due();
@@ -139,6 +141,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::atomic<std::uint64_t> next_group_id_{1};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> pool_became_available_{false};
+  std::atomic<bool> pool_watch_registered_{false};  // our callback waits in the pool (D-94)
 
   // Flow control (spec section 9).
   const std::uint32_t max_queued_;          // per channel, resolved from FlowOptions
@@ -204,9 +207,14 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   // Buffers of one send: at most what platform::send_some passes to the OS at once (128).
   std::array<platform::ConstBuffer, 128> send_iov_{};
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
-  bool pool_watch_armed_ = false;       // a notify_when_available callback is registered
+  bool pool_watch_armed_ = false;       // paused channels wait for the pool (watch and recheck set)
+  // Paused channels resume once this many messages are free, or at the next recheck with whatever
+  // is free (D-94): one message at a time would cost a wake-up and a poll per message.
+  const std::size_t resume_batch_;
+  detail::Clock::time_point pool_recheck_at_{};
   detail::DeadlineQueue timers_;
   detail::Clock::time_point now_{};     // read once per loop iteration
+  detail::Clock::time_point last_poll_{};  // when a holder last asked the poller (D-94)
 };
 
 }  // namespace tofu

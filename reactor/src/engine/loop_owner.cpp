@@ -111,7 +111,18 @@ bool EngineImpl::needs_poller() const noexcept {
 
 void EngineImpl::release_loop() {
   for (;;) {
-    if (pool_became_available_.exchange(false)) {  // a returned message while we held the loop
+    // A message came back while we held the loop, or the poller has not been asked for a while (a
+    // poster, or receivers that find messages waiting, can keep the loop without polling): one
+    // iteration that does not block. Resuming paused channels without polling would let a
+    // flooder and a busy application take turns for as long as the flood lasts while every other
+    // socket waits unseen (D-94).
+    if (Clock::now() - last_poll_ >= kBackgroundGrace) {
+      try {
+        iterate(0, false);
+      } catch (...) {
+        on_owner_failure();
+      }
+    } else if (pool_became_available_.exchange(false)) {
       try {
         pool_watch_armed_ = false;
         now_ = Clock::now();
@@ -164,6 +175,7 @@ bool EngineImpl::iterate(int timeout_ms, bool marked) {
   }
   auto waited = poller_->wait(events_, timeout_ms);
   now_ = Clock::now();
+  last_poll_ = now_;
   bool go_on = true;
   {
     std::lock_guard lock(loop_mu_);

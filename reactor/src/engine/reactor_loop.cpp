@@ -19,6 +19,10 @@ namespace {
 // How long a channel must have been quiet for a post to be written by the posting thread itself
 // although no frame came in since the channel's last write (D-84).
 constexpr auto kStreamGap = std::chrono::microseconds(200);
+// Paused channels whose resume batch did not come back look at the pool this often (D-94).
+constexpr auto kPoolRecheck = std::chrono::milliseconds(1);
+// The timer entry of that recheck: no channel has key 0 (channel numbers start at 1).
+constexpr std::uint64_t kPoolRecheckKey = 0;
 }  // namespace
 
 void EngineImpl::run() noexcept {
@@ -389,17 +393,45 @@ void EngineImpl::pause_reading(Channel& ch) {
     ch.pool_signal_sent = true;
     if (MessagePtr sig = engine_signal(ch.number, 0, Status::pool_empty)) deliver(*ch.group, std::move(sig));
   }
-  if (pool_watch_armed_) return;
-  // One callback for all paused channels. It runs on whichever thread returns a message (or here,
-  // at once, if one is already free); it only sets a flag and wakes us.
+  if (!pool_watch_armed_) arm_pool_watch();
+}
+
+// One callback for all paused channels. It runs on whichever thread returns the message that
+// makes resume_batch_ free (or here, at once, if they already are); it only sets a flag and wakes
+// us. Fewer may come back (the application keeps the rest): the recheck timer then resumes with
+// what is free (D-94). A callback still waiting from an earlier episode is not doubled.
+void EngineImpl::arm_pool_watch() {
   pool_watch_armed_ = true;
+  if (resume_batch_ > 1) {
+    pool_recheck_at_ = now_ + kPoolRecheck;
+    timers_.push(pool_recheck_at_, kPoolRecheckKey);
+  }
+  if (pool_watch_registered_.exchange(true)) return;
   std::weak_ptr<EngineImpl> weak = weak_from_this();
-  pool_->notify_when_available([weak] {
-    if (auto self = weak.lock()) {
-      self->pool_became_available_.store(true);
-      self->wake();
-    }
-  });
+  pool_->notify_when_available(
+      [weak] {
+        if (auto self = weak.lock()) {
+          self->pool_watch_registered_.store(false);
+          self->pool_became_available_.store(true);
+          self->wake();
+        }
+      },
+      resume_batch_);
+}
+
+// The recheck timer came due while channels wait for the pool: resume if anything is free (the
+// batch did not come back), else look again later.
+void EngineImpl::recheck_pool() {
+  pool_recheck_at_ = {};
+  if (!pool_watch_armed_) return;
+  const PoolStats pool = pool_->stats();
+  if (paused_.empty() || pool.in_use < pool.max) {
+    pool_watch_armed_ = false;
+    resume_paused();
+    return;
+  }
+  pool_recheck_at_ = now_ + kPoolRecheck;
+  timers_.push(pool_recheck_at_, kPoolRecheckKey);
 }
 
 // Stops watching and closes the socket; the Channel stays (draining or about to be reaped).
@@ -450,12 +482,21 @@ void EngineImpl::resume_paused() {
     // A pause does not count against the peer: its handshake and frame clocks restart (D-33).
     if (ch->handshake_deadline != detail::Clock::time_point{}) ch->handshake_deadline = now_ + handshake_timeout_;
     if (ch->frame_deadline != detail::Clock::time_point{}) ch->frame_deadline = now_ + frame_timeout_;
+    const std::uint64_t frames_before = ch->frames_in;
     on_readable(*ch);  // decode what is stashed first; level-triggered polling does the rest
     if (!ch->closing) {
+      ch->resume_starved = ch->read_paused && ch->frames_in == frames_before;
       schedule(*ch);
       mark_dirty(*ch);
     }
   }
+  // Fair shares of a scarce pool (D-94): whoever paused again without getting a message goes ahead
+  // of whoever took the returned ones, or a flooder resumed first would take every message each
+  // time and a new channel's HelloRequest would wait until the flood ends.
+  std::stable_partition(paused_.begin(), paused_.end(), [this](ChannelNumber n) {
+    const Channel* ch = find(n);
+    return ch != nullptr && ch->resume_starved;
+  });
 }
 
 // The earliest of the channel's deadlines, or a zero time point.
@@ -484,7 +525,12 @@ void EngineImpl::schedule(Channel& ch) {
 
 void EngineImpl::expire_due() {
   detail::DeadlineQueue::Entry e{};
+  bool recheck = false;
   while (timers_.pop_due(now_, e)) {
+    if (e.key == kPoolRecheckKey) {
+      recheck = recheck || e.when == pool_recheck_at_;  // else stale: resumed since
+      continue;
+    }
     Channel* ch = find(static_cast<ChannelNumber>(e.key & 0xFFFF));
     if (ch == nullptr || ch->key != e.key || ch->closing || ch->timer_at != e.when) continue;  // stale entry
     ch->timer_at = {};
@@ -513,6 +559,7 @@ void EngineImpl::expire_due() {
     }
     schedule(*ch);  // not due yet (or paused): the next entry at the real deadline
   }
+  if (recheck) recheck_pool();
 }
 
 void EngineImpl::close_channel(Channel& ch, Status reason) {
@@ -562,6 +609,7 @@ void EngineImpl::reap_closed() {
   // connection churn that is many. Drop them once they outnumber the live ones (amortised O(1)).
   if (timers_.size() > 64 + 2 * channels_.size()) {
     timers_.remove_if([this](const detail::DeadlineQueue::Entry& e) {
+      if (e.key == kPoolRecheckKey) return e.when != pool_recheck_at_;
       const Channel* ch = find(static_cast<ChannelNumber>(e.key & 0xFFFF));
       return ch == nullptr || ch->key != e.key || ch->timer_at != e.when;
     });

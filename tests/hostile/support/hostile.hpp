@@ -86,6 +86,8 @@ class Flooder {
   // stopped reading it for longer than the send timeout).
   bool join(std::chrono::milliseconds timeout);
   [[nodiscard]] std::size_t sent() const noexcept { return sent_.load(); }
+  // Stops sending after the current batch (a flood of unbounded `count`); then join().
+  void stop() { stop_.store(true); }
   // Leaves with a reset (SO_LINGER 0) or a FIN. Call after join().
   void reset() { socket_.abort(); }
   void close() { socket_.close(); }
@@ -95,6 +97,7 @@ class Flooder {
   bool connected_ = false;
   std::atomic<std::size_t> sent_{0};
   std::atomic<bool> done_{false};
+  std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
