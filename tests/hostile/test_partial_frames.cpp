@@ -51,9 +51,20 @@ void crowd(Stall kind) {
     const bool header = kind == Stall::header || (kind == Stall::mixed_with_flooder && i % 2 == 0);
     REQUIRE(peers.back().send_all(header ? partial_header(l.port, 1000 + i) : partial_body(l.port, 1000 + i)));
   }
-  std::unique_ptr<Flooder> flood;
+  // The crowd is in place once every peer is accepted and every whole HelloRequest answered: from
+  // then on they only stall. (Measured before that, a session also waits behind up to 1,000
+  // accepts and HelloResponses, the crowd's arrival rather than its presence.)
+  wait_channel_count(*server_engine, base.channels + kPeers);
+  std::size_t bodies = 0;
+  for (std::size_t i = 0; i < kPeers; ++i) {
+    if (kind == Stall::body || (kind == Stall::mixed_with_flooder && i % 2 == 1)) ++bodies;
+  }
+  const auto answered = std::chrono::steady_clock::now() + kWait;
+  while (echo.hellos() < bodies && std::chrono::steady_clock::now() < answered) std::this_thread::sleep_for(1ms);
+  REQUIRE(echo.hellos() == bodies);
+  std::unique_ptr<Flooder> flood;  // the flood runs while the session below runs
   if (kind == Stall::mixed_with_flooder) flood = std::make_unique<Flooder>(l.port, 10'000, 1024);
-  wait_channel_count(*server_engine, base.channels + kPeers + (flood ? 1 : 0));
+  if (flood) wait_channel_count(*server_engine, base.channels + kPeers + 1);
   const auto during = echo_session(*client_engine, *client, l.address, 100);
   if (flood) REQUIRE(flood->join(kWait));
   // Incomplete frames hold no pool message: once the application has taken what was delivered,
