@@ -111,6 +111,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void release_socket(detail::Channel& ch);
   void resume_paused();
   void arm_pool_watch();
+  void watch_pool(std::atomic<bool>& registered, std::size_t at_least);
+  void on_pool_returned();
   void recheck_pool();
   void track_frame_deadline(detail::Channel& ch);
   void schedule(detail::Channel& ch);
@@ -141,7 +143,9 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::atomic<std::uint64_t> next_group_id_{1};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> pool_became_available_{false};
-  std::atomic<bool> pool_watch_registered_{false};  // our callback waits in the pool (D-94)
+  // Our pool callbacks waiting in the pool (D-94): for the first returned message, for a batch.
+  std::atomic<bool> first_watch_registered_{false};
+  std::atomic<bool> batch_watch_registered_{false};
 
   // Flow control (spec section 9).
   const std::uint32_t max_queued_;          // per channel, resolved from FlowOptions
@@ -207,9 +211,10 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   // Buffers of one send: at most what platform::send_some passes to the OS at once (128).
   std::array<platform::ConstBuffer, 128> send_iov_{};
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
-  bool pool_watch_armed_ = false;       // paused channels wait for the pool (watch and recheck set)
-  // Paused channels resume once this many messages are free, or at the next recheck with whatever
-  // is free (D-94): one message at a time would cost a wake-up and a poll per message.
+  bool pool_watch_armed_ = false;       // paused channels wait for the pool
+  bool pool_batch_wait_ = false;        // a message came back: waiting for a batch, or the recheck
+  // Paused channels resume once this many messages are free, or kPoolRecheck after the first came
+  // back with whatever is free (D-94): one message at a time costs a wake-up and a poll each.
   const std::size_t resume_batch_;
   detail::Clock::time_point pool_recheck_at_{};
   detail::DeadlineQueue timers_;

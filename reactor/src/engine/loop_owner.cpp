@@ -124,9 +124,8 @@ void EngineImpl::release_loop() {
       }
     } else if (pool_became_available_.exchange(false)) {
       try {
-        pool_watch_armed_ = false;
         now_ = Clock::now();
-        resume_paused();
+        on_pool_returned();
         finish_iteration();
       } catch (...) {
         on_owner_failure();
@@ -195,10 +194,7 @@ bool EngineImpl::iterate(int timeout_ms, bool marked) {
     log_.unexpected(detail::LogLevel::error, waited.error());
     throw std::runtime_error(waited.error().message());
   }
-  if (pool_became_available_.exchange(false)) {
-    pool_watch_armed_ = false;
-    resume_paused();
-  }
+  if (pool_became_available_.exchange(false)) on_pool_returned();
   busy_iteration_ = waited.value().count > 0 || !batch_.empty();
   dispatch_batch();
   for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events_[i]);

@@ -396,42 +396,66 @@ void EngineImpl::pause_reading(Channel& ch) {
   if (!pool_watch_armed_) arm_pool_watch();
 }
 
-// One callback for all paused channels. It runs on whichever thread returns the message that
-// makes resume_batch_ free (or here, at once, if they already are); it only sets a flag and wakes
-// us. Fewer may come back (the application keeps the rest): the recheck timer then resumes with
-// what is free (D-94). A callback still waiting from an earlier episode is not doubled.
+// Paused channels wait for the pool (D-94). The episode starts with a callback for the first
+// message that comes back (nothing else wakes us while the application holds the whole pool); then
+// they resume once resume_batch_ are free (a second callback) or kPoolRecheck later with what is
+// free (the application may keep the rest). The callbacks run on whichever thread returns the
+// message (or here, at once); they only set a flag and wake us. One still waiting from an earlier
+// episode is not doubled.
 void EngineImpl::arm_pool_watch() {
   pool_watch_armed_ = true;
-  if (resume_batch_ > 1) {
-    pool_recheck_at_ = now_ + kPoolRecheck;
-    timers_.push(pool_recheck_at_, kPoolRecheckKey);
-  }
-  if (pool_watch_registered_.exchange(true)) return;
+  pool_batch_wait_ = false;
+  watch_pool(first_watch_registered_, 1);
+}
+
+void EngineImpl::watch_pool(std::atomic<bool>& registered, std::size_t at_least) {
+  if (registered.exchange(true)) return;
   std::weak_ptr<EngineImpl> weak = weak_from_this();
   pool_->notify_when_available(
-      [weak] {
-        if (auto self = weak.lock()) {
-          self->pool_watch_registered_.store(false);
+      [weak, &registered] {
+        if (auto self = weak.lock()) {  // `registered` is a member of *self: alive while we hold it
+          registered.store(false);
           self->pool_became_available_.store(true);
           self->wake();
         }
       },
-      resume_batch_);
+      at_least);
 }
 
-// The recheck timer came due while channels wait for the pool: resume if anything is free (the
-// batch did not come back), else look again later.
+// A pool callback ran (or a stale one from an earlier episode).
+void EngineImpl::on_pool_returned() {
+  if (!pool_watch_armed_) return;
+  const PoolStats pool = pool_->stats();
+  const std::size_t free = pool.max - std::min(pool.in_use, pool.max);
+  if (paused_.empty() || (free > 0 && (free >= resume_batch_ || resume_batch_ <= 1))) {
+    pool_watch_armed_ = false;
+    pool_batch_wait_ = false;
+    resume_paused();
+    return;
+  }
+  if (free == 0) {  // taken again already (a get() elsewhere): wait for the next one
+    if (!pool_batch_wait_) watch_pool(first_watch_registered_, 1);
+    return;
+  }
+  if (pool_batch_wait_) return;  // the recheck is already set
+  pool_batch_wait_ = true;
+  pool_recheck_at_ = now_ + kPoolRecheck;
+  timers_.push(pool_recheck_at_, kPoolRecheckKey);
+  watch_pool(batch_watch_registered_, resume_batch_);
+}
+
+// The recheck came due: resume with what is free; if nothing is, wait for the next message again.
 void EngineImpl::recheck_pool() {
   pool_recheck_at_ = {};
-  if (!pool_watch_armed_) return;
+  if (!pool_watch_armed_ || !pool_batch_wait_) return;
+  pool_batch_wait_ = false;
   const PoolStats pool = pool_->stats();
   if (paused_.empty() || pool.in_use < pool.max) {
     pool_watch_armed_ = false;
     resume_paused();
     return;
   }
-  pool_recheck_at_ = now_ + kPoolRecheck;
-  timers_.push(pool_recheck_at_, kPoolRecheckKey);
+  watch_pool(first_watch_registered_, 1);
 }
 
 // Stops watching and closes the socket; the Channel stays (draining or about to be reaped).
