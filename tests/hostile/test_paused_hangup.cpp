@@ -119,3 +119,38 @@ TEST_CASE("hostile: a header-only frame that arrives while the pool is empty is 
   CHECK(m->header.origin == Origin::application);
   CHECK(m->header.message_id == 31);
 }
+
+// Paused channels resume once a batch (pool.max / 8) is free, or 1 ms after the first message came
+// back with whatever is free (D-94): one message back must be enough, however many the application
+// keeps. Without that bound this waits for 8 and times out.
+TEST_CASE("hostile: a channel paused for the pool resumes when fewer messages than a batch come back",
+          "[hostile]") {
+  auto engine = make_engine(pool_options(64, 64));  // a resume batch of 8
+  auto server = make_group(*engine);
+  const Listener l = open_listener(*engine, *server);
+  RawClient raw = raw_hello(*server, l.port);
+  std::vector<MessagePtr> held;
+  while (held.size() < 64) {
+    MessagePtr m = engine->get(kWait);
+    REQUIRE(m);
+    held.push_back(std::move(m));
+  }
+  std::vector<std::byte> burst;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    const auto f = request_frame(200 + i, 64);
+    burst.insert(burst.end(), f.begin(), f.end());
+  }
+  REQUIRE(raw.socket.send_all(burst));
+  MessagePtr paused = receive(*server);
+  INFO(describe(*paused));
+  REQUIRE(paused->header.status == Status::pool_empty);
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    held.pop_back();  // one message comes back; the application keeps the other 63
+    MessagePtr m = receive(*server);
+    while (m->header.origin == Origin::engine && m->header.status == Status::pool_empty) m = receive(*server);
+    INFO(describe(*m));
+    REQUIRE(m->header.opcode == OpCode::request);
+    CHECK(m->header.message_id == 200 + i);
+    held.push_back(std::move(m));  // and keeps this one too: the pool is empty again
+  }
+}
