@@ -18,6 +18,17 @@ namespace {
 
 constexpr std::size_t kFrames = 20;
 
+// The application takes `n` messages (the whole pool in these tests) and keeps them.
+std::vector<MessagePtr> hold_pool(Engine& engine, std::size_t n) {
+  std::vector<MessagePtr> held;
+  while (held.size() < n) {
+    MessagePtr m = engine.get(kWait);
+    REQUIRE(m);
+    held.push_back(std::move(m));
+  }
+  return held;
+}
+
 void leave_while_paused(bool reset) {
   auto engine = make_engine(pool_options(4, 4));
   auto server = make_group(*engine);
@@ -25,12 +36,7 @@ void leave_while_paused(bool reset) {
   const Baseline base = snapshot(*engine);
   RawClient raw = raw_hello(*server, l.port);
   // The application holds every message of the pool: the engine cannot deliver anything.
-  std::vector<MessagePtr> held;
-  while (held.size() < 4) {
-    MessagePtr m = engine->get(kWait);
-    REQUIRE(m);
-    held.push_back(std::move(m));
-  }
+  std::vector<MessagePtr> held = hold_pool(*engine, 4);
   std::vector<std::byte> burst;
   for (std::uint64_t i = 0; i < kFrames; ++i) {
     const auto f = request_frame(100 + i, 512);
@@ -98,12 +104,7 @@ TEST_CASE("hostile: a header-only frame that arrives while the pool is empty is 
   auto server = make_group(*engine);
   const Listener l = open_listener(*engine, *server);
   RawClient raw = raw_hello(*server, l.port);
-  std::vector<MessagePtr> held;
-  while (held.size() < 2) {
-    MessagePtr m = engine->get(kWait);
-    REQUIRE(m);
-    held.push_back(std::move(m));
-  }
+  std::vector<MessagePtr> held = hold_pool(*engine, 2);
   wire::Frame f;
   f.channel = 1;
   f.proto = wire::kSignal;
@@ -129,12 +130,7 @@ TEST_CASE("hostile: a channel paused for the pool resumes when fewer messages th
   auto server = make_group(*engine);
   const Listener l = open_listener(*engine, *server);
   RawClient raw = raw_hello(*server, l.port);
-  std::vector<MessagePtr> held;
-  while (held.size() < 64) {
-    MessagePtr m = engine->get(kWait);
-    REQUIRE(m);
-    held.push_back(std::move(m));
-  }
+  std::vector<MessagePtr> held = hold_pool(*engine, 64);
   std::vector<std::byte> burst;
   for (std::uint64_t i = 0; i < 3; ++i) {
     const auto f = request_frame(200 + i, 64);
