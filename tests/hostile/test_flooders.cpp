@@ -16,35 +16,29 @@ using namespace std::chrono_literals;
 namespace {
 
 void flood_then_leave(bool reset) {
-  auto server_engine = make_engine();  // the DEFAULT pool (16..64) and flow options
-  auto server = make_group(*server_engine);
-  const Listener l = open_listener(*server_engine, *server);
-  EchoServer echo(server, /*hostile_peers=*/true);
-  auto client_engine = make_engine();
-  auto client = make_group(*client_engine);
-  const Baseline base = snapshot(*server_engine);
+  EchoBed bed;  // the DEFAULT pool (16..64) and flow options
 
-  Flooder flood(l.port, 10'000, 1024);
-  const auto during = echo_session(*client_engine, *client, l.address, 100);
+  Flooder flood(bed.listener.port, 10'000, 1024);
+  const auto during = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
   // The engine read every request although the flooder never read one answer.
   REQUIRE(flood.join(kWait));
   CHECK(flood.sent() == 10'000);
-  const auto stuck = echo_session(*client_engine, *client, l.address, 100);
+  const auto stuck = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
   // Its answers past the cap were refused (send_queue_full) and dropped by the application.
-  CHECK(echo.dropped_full() > 0);
+  CHECK(bed.echo->dropped_full() > 0);
   if (reset) {
     flood.reset();
   } else {
     flood.close();
   }
-  const auto back = wait_baseline(*server_engine, base);
-  const auto after = echo_session(*client_engine, *client, l.address, 100);
-  INFO("echo server: " << echo.error());
-  CHECK(echo.error().empty());
+  const auto back = wait_baseline(*bed.server_engine, bed.base);
+  const auto after = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
+  INFO("echo server: " << bed.echo->error());
+  CHECK(bed.echo->error().empty());
   WARN("hello + 100 echoes: " << during.count() << " us while flooding, " << stuck.count()
                               << " us with the flooder stuck, " << after.count() << " us after; back at baseline "
                               << back.count() << " ms after the flooder " << (reset ? "reset" : "closed")
-                              << "; answers dropped (send_queue_full): " << echo.dropped_full());
+                              << "; answers dropped (send_queue_full): " << bed.echo->dropped_full());
 }
 
 }  // namespace
@@ -65,15 +59,9 @@ TEST_CASE("hostile: a peer that sends 10,000 1 KiB requests and never reads, the
 // end (1.1 s of a 1 s flood under Wine); here that end never comes, so the session would time out.
 TEST_CASE("hostile: a channel that connects during an endless flood is served while the flood goes on",
           "[hostile]") {
-  auto server_engine = make_engine();  // the DEFAULT pool and flow options
-  auto server = make_group(*server_engine);
-  const Listener l = open_listener(*server_engine, *server);
-  EchoServer echo(server, /*hostile_peers=*/true);
-  auto client_engine = make_engine();
-  auto client = make_group(*client_engine);
-  const Baseline base = snapshot(*server_engine);
+  EchoBed bed;  // the DEFAULT pool and flow options
 
-  Flooder flood(l.port, std::numeric_limits<std::size_t>::max(), 1024);
+  Flooder flood(bed.listener.port, std::numeric_limits<std::size_t>::max(), 1024);
   REQUIRE(flood.connected());
   // The flood is under way: more requests sent than the pool holds.
   const auto started = std::chrono::steady_clock::now() + kWait;
@@ -81,14 +69,14 @@ TEST_CASE("hostile: a channel that connects during an endless flood is served wh
   REQUIRE(flood.sent() >= 4 * 64);
   // The flood goes on for as long as these take (it stops only when told): a session that waits
   // for its end times out.
-  (void)echo_session(*client_engine, *client, l.address, 20);
-  (void)echo_session(*client_engine, *client, l.address, 20);  // a second connection, same story
+  (void)echo_session(*bed.client_engine, *bed.client, bed.listener.address, 20);
+  (void)echo_session(*bed.client_engine, *bed.client, bed.listener.address, 20);  // a second connection, same story
   flood.stop();
   REQUIRE(flood.join(kWait));
   flood.reset();
-  (void)wait_baseline(*server_engine, base);
-  INFO("echo server: " << echo.error());
-  CHECK(echo.error().empty());
+  (void)wait_baseline(*bed.server_engine, bed.base);
+  INFO("echo server: " << bed.echo->error());
+  CHECK(bed.echo->error().empty());
 }
 
 TEST_CASE("hostile: post() past the per-channel cap is refused at once with send_queue_full and the caller keeps the message",

@@ -36,45 +36,39 @@ void crowd(Stall kind) {
   EngineOptions o;  // the DEFAULT pool; timeouts long enough not to fire while the crowd waits
   o.flow.handshake_timeout = 300s;
   o.flow.frame_timeout = 300s;
-  auto server_engine = make_engine(o);
-  auto server = make_group(*server_engine);
-  const Listener l = open_listener(*server_engine, *server);
-  EchoServer echo(server, /*hostile_peers=*/true);
-  auto client_engine = make_engine();
-  auto client = make_group(*client_engine);
-  const Baseline base = snapshot(*server_engine);
+  EchoBed bed(o);
 
   std::vector<RawSocket> peers;
   peers.reserve(kPeers);
   for (std::size_t i = 0; i < kPeers; ++i) {
-    peers.push_back(connect_raw(l.port));
+    peers.push_back(connect_raw(bed.listener.port));
     const bool header = kind == Stall::header || (kind == Stall::mixed_with_flooder && i % 2 == 0);
-    REQUIRE(peers.back().send_all(header ? partial_header(l.port, 1000 + i) : partial_body(l.port, 1000 + i)));
+    REQUIRE(peers.back().send_all(header ? partial_header(bed.listener.port, 1000 + i) : partial_body(bed.listener.port, 1000 + i)));
   }
   // The crowd is in place once every peer is accepted and every whole HelloRequest answered: from
   // then on they only stall. (Measured before that, a session also waits behind up to 1,000
   // accepts and HelloResponses, the crowd's arrival rather than its presence.)
-  wait_channel_count(*server_engine, base.channels + kPeers);
+  wait_channel_count(*bed.server_engine, bed.base.channels + kPeers);
   std::size_t bodies = 0;
   for (std::size_t i = 0; i < kPeers; ++i) {
     if (kind == Stall::body || (kind == Stall::mixed_with_flooder && i % 2 == 1)) ++bodies;
   }
   const auto answered = std::chrono::steady_clock::now() + kWait;
-  while (echo.hellos() < bodies && std::chrono::steady_clock::now() < answered) std::this_thread::sleep_for(1ms);
-  REQUIRE(echo.hellos() == bodies);
+  while (bed.echo->hellos() < bodies && std::chrono::steady_clock::now() < answered) std::this_thread::sleep_for(1ms);
+  REQUIRE(bed.echo->hellos() == bodies);
   std::unique_ptr<Flooder> flood;  // the flood runs while the session below runs
-  if (kind == Stall::mixed_with_flooder) flood = std::make_unique<Flooder>(l.port, 10'000, 1024);
-  if (flood) wait_channel_count(*server_engine, base.channels + kPeers + 1);
-  const auto during = echo_session(*client_engine, *client, l.address, 100);
+  if (kind == Stall::mixed_with_flooder) flood = std::make_unique<Flooder>(bed.listener.port, 10'000, 1024);
+  if (flood) wait_channel_count(*bed.server_engine, bed.base.channels + kPeers + 1);
+  const auto during = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
   if (flood) REQUIRE(flood->join(kWait));
   // Incomplete frames hold no pool message: once the application has taken what was delivered,
   // only the flooder's capped queue (a quarter of the pool) may still be in use, however many
   // stalled peers stay connected. (Without D-31, 64 stalled bodies would hold the whole pool.)
   const auto settle = std::chrono::steady_clock::now() + kWait;
-  PoolStats mid = server_engine->pool_stats();
+  PoolStats mid = bed.server_engine->pool_stats();
   while (mid.in_use > mid.max / 4 && std::chrono::steady_clock::now() < settle) {
     std::this_thread::sleep_for(5ms);  // the echo application drains what was delivered
-    mid = server_engine->pool_stats();
+    mid = bed.server_engine->pool_stats();
   }
   CHECK(mid.in_use <= mid.max / 4);
   for (std::size_t i = 0; i < peers.size(); ++i) {
@@ -85,10 +79,10 @@ void crowd(Stall kind) {
     }
   }
   if (flood) flood->reset();
-  const auto back = wait_baseline(*server_engine, base);
-  const auto after = echo_session(*client_engine, *client, l.address, 100);
-  INFO("echo server: " << echo.error());
-  CHECK(echo.error().empty());
+  const auto back = wait_baseline(*bed.server_engine, bed.base);
+  const auto after = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
+  INFO("echo server: " << bed.echo->error());
+  CHECK(bed.echo->error().empty());
   WARN(kPeers << " stalled peers" << (flood ? " + a flooder" : "") << ": hello + 100 echoes took " << during.count()
               << " us while they were connected, " << after.count() << " us after; back at baseline " << back.count()
               << " ms after they left; pool in use while connected " << mid.in_use << "/" << mid.max);

@@ -126,6 +126,15 @@ std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, cons
   return took;
 }
 
+EchoBed::EchoBed(const EngineOptions& options)
+    : server_engine(parity::make_engine(options)),
+      server(parity::make_group(*server_engine)),
+      listener(parity::open_listener(*server_engine, *server)),
+      echo(std::make_unique<parity::EchoServer>(server, /*hostile_peers=*/true)),
+      client_engine(parity::make_engine()),
+      client(parity::make_group(*client_engine)),
+      base(snapshot(*server_engine)) {}
+
 Arena::Arena(const EngineOptions& options)
     : engine(parity::make_engine(options)),
       raw(parity::make_group(*engine)),

@@ -49,6 +49,19 @@ std::vector<std::byte> request_frame(std::uint64_t id, std::size_t body);
 // REQUIREs every step; returns the wall time of the whole session (for the note, not asserted).
 std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, const std::string& address, int echoes);
 
+// A server engine whose one listener is answered by an EchoServer that tolerates hostile peers,
+// a well-behaved client on its own engine, and the server's baseline taken once that is set up.
+struct EchoBed {
+  explicit EchoBed(const EngineOptions& options = {});
+  std::unique_ptr<Engine> server_engine;
+  std::shared_ptr<ChannelGroup> server;
+  parity::Listener listener;
+  std::unique_ptr<parity::EchoServer> echo;
+  std::unique_ptr<Engine> client_engine;
+  std::shared_ptr<ChannelGroup> client;
+  Baseline base;
+};
+
 // An engine under attack and a way to show it still serves: `raw` has a listener whose peers the
 // test answers itself (raw_hello and friends); `echo` has a second listener answered by an
 // EchoServer, through which a well-behaved client on its own engine is served; the baseline is
