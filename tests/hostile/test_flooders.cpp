@@ -19,11 +19,11 @@ void flood_then_leave(bool reset) {
   EchoBed bed;  // the DEFAULT pool (16..64) and flow options
 
   Flooder flood(bed.listener.port, 10'000, 1024);
-  const auto during = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
+  const auto during = bed.serve(100);
   // The engine read every request although the flooder never read one answer.
   REQUIRE(flood.join(kWait));
   CHECK(flood.sent() == 10'000);
-  const auto stuck = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
+  const auto stuck = bed.serve(100);
   // Its answers past the cap were refused (send_queue_full) and dropped by the application.
   CHECK(bed.echo->dropped_full() > 0);
   if (reset) {
@@ -31,10 +31,8 @@ void flood_then_leave(bool reset) {
   } else {
     flood.close();
   }
-  const auto back = wait_baseline(*bed.server_engine, bed.base);
-  const auto after = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
-  INFO("echo server: " << bed.echo->error());
-  CHECK(bed.echo->error().empty());
+  const auto back = bed.back_to_baseline();
+  const auto after = bed.serve(100);
   WARN("hello + 100 echoes: " << during.count() << " us while flooding, " << stuck.count()
                               << " us with the flooder stuck, " << after.count() << " us after; back at baseline "
                               << back.count() << " ms after the flooder " << (reset ? "reset" : "closed")
@@ -69,14 +67,14 @@ TEST_CASE("hostile: a channel that connects during an endless flood is served wh
   REQUIRE(flood.sent() >= 4 * 64);
   // The flood goes on for as long as these take (it stops only when told): a session that waits
   // for its end times out.
-  (void)echo_session(*bed.client_engine, *bed.client, bed.listener.address, 20);
-  (void)echo_session(*bed.client_engine, *bed.client, bed.listener.address, 20);  // a second connection, same story
+  (void)bed.serve(20);
+  (void)bed.serve(20);  // a second connection, same story
   flood.stop();
   REQUIRE(flood.join(kWait));
   flood.reset();
-  (void)wait_baseline(*bed.server_engine, bed.base);
+  (void)bed.back_to_baseline();
   INFO("echo server: " << bed.echo->error());
-  CHECK(bed.echo->error().empty());
+  CHECK(bed.echo->error().empty());  // nothing went wrong as the flooder left either
 }
 
 TEST_CASE("hostile: post() past the per-channel cap is refused at once with send_queue_full and the caller keeps the message",

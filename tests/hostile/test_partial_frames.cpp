@@ -59,7 +59,7 @@ void crowd(Stall kind) {
   std::unique_ptr<Flooder> flood;  // the flood runs while the session below runs
   if (kind == Stall::mixed_with_flooder) flood = std::make_unique<Flooder>(bed.listener.port, 10'000, 1024);
   if (flood) wait_channel_count(*bed.server_engine, bed.base.channels + kPeers + 1);
-  const auto during = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
+  const auto during = bed.serve(100);
   if (flood) REQUIRE(flood->join(kWait));
   // Incomplete frames hold no pool message: once the application has taken what was delivered,
   // only the flooder's capped queue (a quarter of the pool) may still be in use, however many
@@ -79,10 +79,8 @@ void crowd(Stall kind) {
     }
   }
   if (flood) flood->reset();
-  const auto back = wait_baseline(*bed.server_engine, bed.base);
-  const auto after = echo_session(*bed.client_engine, *bed.client, bed.listener.address, 100);
-  INFO("echo server: " << bed.echo->error());
-  CHECK(bed.echo->error().empty());
+  const auto back = bed.back_to_baseline();
+  const auto after = bed.serve(100);
   WARN(kPeers << " stalled peers" << (flood ? " + a flooder" : "") << ": hello + 100 echoes took " << during.count()
               << " us while they were connected, " << after.count() << " us after; back at baseline " << back.count()
               << " ms after they left; pool in use while connected " << mid.in_use << "/" << mid.max);

@@ -135,31 +135,31 @@ TEST_CASE("hostile: post() refuses what the peer would have to refuse", "[hostil
   MessagePtr hello = receive(*s.raw);
   REQUIRE(hello->header.opcode == OpCode::hello_request);
   const ChannelNumber ch = hello->header.channel_number;
-  MessagePtr early = make_message(*s.engine, OpCode::request, ch, "too early");
+  MessagePtr early = make_message(*s.server_engine, OpCode::request, ch, "too early");
   CHECK(s.raw->post(early).status == Status::not_allowed);
   REQUIRE(early);
   hello->header.opcode = OpCode::hello_response;
   post_ok(*s.raw, hello);
   // Exactly one HelloResponse.
-  MessagePtr again = make_message(*s.engine, OpCode::hello_response, ch);
+  MessagePtr again = make_message(*s.server_engine, OpCode::hello_response, ch);
   again->header.message_id = 40;
   CHECK(s.raw->post(again).status == Status::not_allowed);
   // Requests that open channels carry channel 0; WelcomeResponses are the engine's.
-  MessagePtr hello_on_channel = make_message(*s.engine, OpCode::hello_request, ch);
+  MessagePtr hello_on_channel = make_message(*s.server_engine, OpCode::hello_request, ch);
   (void)hello_on_channel->text_headers.add("~connect_to", s.raw_listener.address);
   CHECK(s.raw->post(hello_on_channel).status == Status::not_allowed);
-  MessagePtr welcome_on_channel = make_message(*s.engine, OpCode::welcome_request, ch);
+  MessagePtr welcome_on_channel = make_message(*s.server_engine, OpCode::welcome_request, ch);
   (void)welcome_on_channel->text_headers.add("~listen_on", "tcp|127.0.0.1|0");
   CHECK(s.raw->post(welcome_on_channel).status == Status::not_allowed);
-  MessagePtr welcome_response = make_message(*s.engine, OpCode::welcome_response, ch);
+  MessagePtr welcome_response = make_message(*s.server_engine, OpCode::welcome_response, ch);
   welcome_response->header.message_id = 3;
   CHECK(s.raw->post(welcome_response).status == Status::not_allowed);
   // The reserved bit.
-  MessagePtr reserved = make_message(*s.engine, OpCode::request, ch, "x");
+  MessagePtr reserved = make_message(*s.server_engine, OpCode::request, ch, "x");
   reserved->header.internal_b = true;
   CHECK(s.raw->post(reserved).status == Status::invalid_message);
   // After all that the channel still works: the peer gets the HelloResponse and a Request.
-  MessagePtr fine = make_message(*s.engine, OpCode::request, ch, "fine");
+  MessagePtr fine = make_message(*s.server_engine, OpCode::request, ch, "fine");
   post_ok(*s.raw, fine);
   const auto f1 = wire::read_frame(peer, kWait);
   REQUIRE(f1.has_value());

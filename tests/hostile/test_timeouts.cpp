@@ -140,7 +140,7 @@ TEST_CASE("hostile: a peer that stops reading closes with send_timeout and its q
   bool closed = false;
   const auto deadline = std::chrono::steady_clock::now() + kWait;
   while (!closed && std::chrono::steady_clock::now() < deadline) {
-    MessagePtr m = make_message(*s.engine, OpCode::signal, raw.server_channel, body);
+    MessagePtr m = make_message(*s.server_engine, OpCode::signal, raw.server_channel, body);
     const PostResult r = s.raw->post(m, 20ms);
     if (r.status == Status::success) ++posted;
     for (MessagePtr got = s.raw->wait_receive(0ms); got; got = s.raw->wait_receive(0ms)) {

@@ -135,23 +135,16 @@ EchoBed::EchoBed(const EngineOptions& options)
       client(parity::make_group(*client_engine)),
       base(snapshot(*server_engine)) {}
 
-Arena::Arena(const EngineOptions& options)
-    : engine(parity::make_engine(options)),
-      raw(parity::make_group(*engine)),
-      raw_listener(parity::open_listener(*engine, *raw)),
-      echo_group(parity::make_group(*engine)),
-      echo_listener(parity::open_listener(*engine, *echo_group)),
-      echo(std::make_unique<parity::EchoServer>(echo_group, /*hostile_peers=*/true)),
-      client_engine(parity::make_engine()),
-      client(parity::make_group(*client_engine)),
-      base(snapshot(*engine)) {}
-
-Arena::~Arena() = default;
-
-std::chrono::microseconds Arena::serve(int echoes) {
-  const auto took = echo_session(*client_engine, *client, echo_listener.address, echoes);
+std::chrono::microseconds EchoBed::serve(int echoes) {
+  const auto took = echo_session(*client_engine, *client, listener.address, echoes);
+  INFO("echo server: " << echo->error());
   CHECK(echo->error().empty());
   return took;
+}
+
+Arena::Arena(const EngineOptions& options)
+    : EchoBed(options), raw(parity::make_group(*server_engine)), raw_listener(parity::open_listener(*server_engine, *raw)) {
+  base = snapshot(*server_engine);
 }
 
 Flooder::Flooder(std::uint16_t port, std::size_t count, std::size_t size) : socket_(try_connect_raw(port)) {

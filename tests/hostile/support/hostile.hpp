@@ -53,6 +53,12 @@ std::chrono::microseconds echo_session(Engine& engine, ChannelGroup& group, cons
 // a well-behaved client on its own engine, and the server's baseline taken once that is set up.
 struct EchoBed {
   explicit EchoBed(const EngineOptions& options = {});
+  // hello + `echoes` round trips by the well-behaved client, then its channel closes; REQUIREs
+  // every step and that the echo server saw nothing wrong. Returns the session's wall time.
+  std::chrono::microseconds serve(int echoes = 20);
+  // REQUIREs that the server engine is back at its baseline; returns how long it took.
+  std::chrono::milliseconds back_to_baseline() { return wait_baseline(*server_engine, base); }
+
   std::unique_ptr<Engine> server_engine;
   std::shared_ptr<ChannelGroup> server;
   parity::Listener listener;
@@ -62,27 +68,13 @@ struct EchoBed {
   Baseline base;
 };
 
-// An engine under attack and a way to show it still serves: `raw` has a listener whose peers the
-// test answers itself (raw_hello and friends); `echo` has a second listener answered by an
-// EchoServer, through which a well-behaved client on its own engine is served; the baseline is
-// taken once all that is set up.
-struct Arena {
+// An EchoBed whose server engine also has a listener whose peers the test answers itself
+// (`raw`, with raw_hello and friends); the baseline is taken again once that is set up.
+struct Arena : EchoBed {
   explicit Arena(const EngineOptions& options = {});
-  ~Arena();
-  // hello + `echoes` round trips by a well-behaved client, then its channel closes (REQUIREs).
-  std::chrono::microseconds serve(int echoes = 20);
-  // REQUIREs that the server engine is back at its baseline.
-  std::chrono::milliseconds back_to_baseline() { return wait_baseline(*engine, base); }
 
-  std::unique_ptr<Engine> engine;
   std::shared_ptr<ChannelGroup> raw;
   parity::Listener raw_listener;
-  std::shared_ptr<ChannelGroup> echo_group;
-  parity::Listener echo_listener;
-  std::unique_ptr<parity::EchoServer> echo;
-  std::unique_ptr<Engine> client_engine;
-  std::shared_ptr<ChannelGroup> client;
-  Baseline base;
 };
 
 // A raw peer that sends a HelloRequest and then `count` Requests of `size` bytes as fast as the
