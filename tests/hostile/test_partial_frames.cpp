@@ -53,8 +53,7 @@ void crowd(Stall kind) {
   for (std::size_t i = 0; i < kPeers; ++i) {
     if (kind == Stall::body || (kind == Stall::mixed_with_flooder && i % 2 == 1)) ++bodies;
   }
-  const auto answered = std::chrono::steady_clock::now() + kWait;
-  while (bed.echo->hellos() < bodies && std::chrono::steady_clock::now() < answered) std::this_thread::sleep_for(1ms);
+  REQUIRE(bed.echo->wait_hellos(bodies, kWait));
   REQUIRE(bed.echo->hellos() == bodies);
   std::unique_ptr<Flooder> flood;  // the flood runs while the session below runs
   if (kind == Stall::mixed_with_flooder) flood = std::make_unique<Flooder>(bed.listener.port, 10'000, 1024);

@@ -341,7 +341,7 @@ void EchoServer::run() {
     const BinaryHeader h = m->header;
     if (h.origin == Origin::engine) {
       if (h.opcode == OpCode::signal && h.status == Status::channel_closed) {
-        closed_.fetch_add(1);
+        closed_.add();
       } else if (h.status == Status::shutdown_started || h.status == Status::channel_closed ||
                  h.status == Status::receiver_update) {
         // a message of ours handed back at close or shutdown, or a wake-up
@@ -356,7 +356,7 @@ void EchoServer::run() {
     }
     OpCode answer = h.opcode;
     switch (h.opcode) {
-      case OpCode::hello_request: answer = OpCode::hello_response; hellos_.fetch_add(1); break;
+      case OpCode::hello_request: answer = OpCode::hello_response; hellos_.add(); break;
       case OpCode::request: answer = OpCode::response; break;
       case OpCode::bye_request: answer = OpCode::bye_response; break;
       case OpCode::welcome_response:

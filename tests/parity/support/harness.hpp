@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/counter.hpp"
 #include "tofu/engine.hpp"
 #include "tofu/message.hpp"
 #include "tofu/status.hpp"
@@ -118,8 +119,15 @@ class EchoServer {
 
   void stop();
   [[nodiscard]] std::size_t echoed() const noexcept { return echoed_.load(); }
-  [[nodiscard]] std::size_t hellos() const noexcept { return hellos_.load(); }
-  [[nodiscard]] std::size_t closed() const noexcept { return closed_.load(); }
+  [[nodiscard]] std::size_t hellos() const { return hellos_.value(); }
+  [[nodiscard]] std::size_t closed() const { return closed_.value(); }
+  // Wait until that many HelloRequests were answered / channel closes seen; false on timeout.
+  [[nodiscard]] bool wait_hellos(std::size_t n, std::chrono::milliseconds timeout) const {
+    return hellos_.wait_at_least(n, timeout);
+  }
+  [[nodiscard]] bool wait_closed(std::size_t n, std::chrono::milliseconds timeout) const {
+    return closed_.wait_at_least(n, timeout);
+  }
   [[nodiscard]] std::size_t dropped_full() const noexcept { return dropped_full_.load(); }
   [[nodiscard]] std::size_t pool_signals() const noexcept { return pool_signals_.load(); }
   [[nodiscard]] std::size_t returned() const noexcept { return returned_.load(); }
@@ -137,8 +145,8 @@ class EchoServer {
   std::atomic<std::size_t> pool_signals_{0};
   std::atomic<std::size_t> returned_{0};
   std::atomic<std::size_t> echoed_{0};
-  std::atomic<std::size_t> hellos_{0};
-  std::atomic<std::size_t> closed_{0};
+  test::Counter hellos_;
+  test::Counter closed_;
   mutable std::mutex mu_;
   std::vector<std::string> errors_;
   std::size_t error_count_ = 0;
