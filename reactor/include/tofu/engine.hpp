@@ -54,6 +54,12 @@ struct FlowOptions {
   /// message (ChannelGroup::post with a timeout waits for room instead). 0 = a quarter of the pool's
   /// `max` (at least 1): with the default pool, 16.
   std::size_t max_queued_per_channel = 0;
+  /// Most messages from one channel's peer that may wait in the group's receive queue, delivered
+  /// and not yet taken by wait_receive()/try_receive(). At the cap the engine stops reading that
+  /// channel until the receiver takes one, so one busy peer cannot put more than this many messages
+  /// ahead of every other channel's (nothing is dropped: the peer's kernel buffers fill and TCP
+  /// flow control slows it). 0 = a quarter of the pool's `max` (at least 1): with the default pool, 16.
+  std::size_t max_untaken_per_channel = 0;
   /// An accepted connection must deliver its HelloRequest within this time, else the channel closes
   /// with Status::handshake_timeout. 0 = no limit.
   std::chrono::milliseconds handshake_timeout{10'000};

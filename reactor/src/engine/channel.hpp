@@ -63,7 +63,9 @@ struct Channel {
   std::unique_ptr<Message> partial;  // frame being assembled, or whole and waiting for a pool message
   bool partial_complete = false;
   std::vector<std::byte> stash;    // bytes read but not yet decoded (pool was empty)
-  bool read_paused = false;        // pool empty: not reading until a message is returned
+  bool read_paused = false;        // pool empty, or receiver behind: not reading for now
+  bool receiver_paused = false;    // ... because `untaken` reached the cap (D-95)
+  std::uint32_t untaken = 0;       // frames delivered that the group's receiver has not taken
   bool pool_signal_sent = false;   // one pool_empty Signal per episode (until a frame gets a message)
   bool resume_starved = false;     // resumed, got no message, paused again: served first next time
   std::uint64_t frames_in = 0;     // frames delivered; tells a new partial frame from an old one

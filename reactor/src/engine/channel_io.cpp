@@ -169,6 +169,7 @@ bool EngineImpl::decode_frames(Channel& ch, std::span<const std::byte> bytes) {
       ch.partial.reset();
       ch.partial_complete = false;
       if (!deliver_frame(ch, std::move(m))) return false;
+      if (receiver_behind(ch)) return pause_for_receiver(ch, bytes);
       continue;
     }
     if (ch.decoder.in_header()) {
@@ -219,6 +220,7 @@ bool EngineImpl::decode_frames(Channel& ch, std::span<const std::byte> bytes) {
     }
     if (whole) {
       if (!deliver_frame(ch, std::move(whole))) return false;
+      if (receiver_behind(ch)) return pause_for_receiver(ch, bytes);
     } else {
       ch.partial_complete = true;  // delivered at the top of the loop, with a pool message
     }
@@ -276,6 +278,8 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
     close_channel(ch, Status::invalid_headers_len);  // no room to say who the peer is (D-72)
     return false;
   }
+  ch.group->outbox_frames.push_back({ch.group->outbox.size(), ch.key});
+  ++ch.untaken;
   deliver(*ch.group, std::move(m));
   // A ByeResponse ends the conversation: the peer has sent its last frame.
   if (op == OpCode::bye_response) {

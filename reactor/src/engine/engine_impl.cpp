@@ -111,6 +111,12 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
               ? options.flow.max_queued_per_channel
               : std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 4),
           UINT32_MAX))),
+      max_untaken_(static_cast<std::uint32_t>(std::min<std::size_t>(
+          options.flow.max_untaken_per_channel != 0
+              ? options.flow.max_untaken_per_channel
+              : std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 4),
+          UINT32_MAX))),
+      resume_untaken_(max_untaken_ / 2),
       handshake_timeout_(options.flow.handshake_timeout),
       frame_timeout_(options.flow.frame_timeout),
       send_timeout_(options.flow.send_timeout),
@@ -143,6 +149,13 @@ MessagePtr EngineImpl::get(std::chrono::milliseconds timeout) {
 std::shared_ptr<detail::GroupState> EngineImpl::new_group() {
   if (shutting_down_.load(std::memory_order_acquire)) return nullptr;
   auto g = std::make_shared<detail::GroupState>(next_group_id_.fetch_add(1));
+  std::weak_ptr<EngineImpl> weak = weak_from_this();
+  g->on_caught_up = [weak] {
+    if (auto self = weak.lock()) {
+      self->receivers_caught_up_.store(true);
+      self->wake();
+    }
+  };
   std::lock_guard lock(groups_mu_);
   groups_.push_back(g);
   return g;

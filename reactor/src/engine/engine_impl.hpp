@@ -107,6 +107,12 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   Status admit_frame(detail::Channel& ch, const BinaryHeader& h);
   bool deliver_frame(detail::Channel& ch, MessagePtr m);
   void pause_reading(detail::Channel& ch);
+  bool receiver_behind(detail::Channel& ch);
+  bool pause_for_receiver(detail::Channel& ch, std::span<const std::byte> rest);
+  void settle_taken(detail::GroupState& g);
+  void resume_for_receivers();
+  void arm_receiver_wakes();
+  void resume_reading(detail::Channel& ch);
   void lose_peer(detail::Channel& ch, Status reason);
   void release_socket(detail::Channel& ch);
   void resume_paused();
@@ -143,12 +149,15 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::atomic<std::uint64_t> next_group_id_{1};
   std::atomic<bool> shutting_down_{false};
   std::atomic<bool> pool_became_available_{false};
+  std::atomic<bool> receivers_caught_up_{false};  // a group's receiver took what we waited for (D-95)
   // Our pool callbacks waiting in the pool (D-94): for the first returned message, for a batch.
   std::atomic<bool> first_watch_registered_{false};
   std::atomic<bool> batch_watch_registered_{false};
 
   // Flow control (spec section 9).
   const std::uint32_t max_queued_;          // per channel, resolved from FlowOptions
+  const std::uint32_t max_untaken_;         // per channel, resolved from FlowOptions (D-95)
+  const std::uint32_t resume_untaken_;      // ... and the low mark at which reading resumes
   const std::chrono::milliseconds handshake_timeout_;
   const std::chrono::milliseconds frame_timeout_;
   const std::chrono::milliseconds send_timeout_;
@@ -211,6 +220,10 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   // Buffers of one send: at most what platform::send_some passes to the OS at once (128).
   std::array<platform::ConstBuffer, 128> send_iov_{};
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
+  // Channels paused with `max_untaken_` frames in their group's queue; resumed as its receiver takes
+  // them. receiver_arm_ is set when one paused since the last arm_receiver_wakes().
+  std::vector<ChannelNumber> receiver_paused_;
+  bool receiver_arm_ = false;
   bool pool_watch_armed_ = false;       // paused channels wait for the pool
   bool pool_batch_wait_ = false;        // a message came back: waiting for a batch, or the recheck
   // Paused channels resume once this many messages are free, or kPoolRecheck after the first came

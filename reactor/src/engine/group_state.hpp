@@ -3,10 +3,14 @@
 // Both ends move messages in batches (D-82): the reactor hands over everything one loop iteration
 // produced for the group with one lock and at most one wake-up, and the receiver takes the whole
 // queue with one lock and then serves from its own copy without locking.
+// The queue also counts what the receiver took, so the reactor can bound how many messages of one
+// channel wait in it (spec 9.3a, D-95).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -28,6 +32,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     bool wake = false;
     {
       std::lock_guard lock(mu_);
+      delivered_.fetch_add(1, std::memory_order_relaxed);
       inbox_.push_back(std::move(m));
       pending_.store(true, std::memory_order_release);
       wake = receiver_waiting_;
@@ -35,11 +40,14 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     if (wake) cv_.notify_one();
   }
   // Any thread: every message of `batch`, in order (the vector is left empty, its capacity kept).
-  void deliver(std::vector<MessagePtr>& batch) {
-    if (batch.empty()) return;
+  // Returns the queue position of the batch's first message (messages delivered before it).
+  std::uint64_t deliver(std::vector<MessagePtr>& batch) {
+    if (batch.empty()) return delivered_.load(std::memory_order_relaxed);
     bool wake = false;
+    std::uint64_t first = 0;
     {
       std::lock_guard lock(mu_);
+      first = delivered_.fetch_add(batch.size(), std::memory_order_relaxed);
       if (inbox_.empty()) {
         inbox_.swap(batch);
       } else {
@@ -50,6 +58,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
       wake = receiver_waiting_;
     }
     if (wake) cv_.notify_one();
+    return first;
   }
 
   // No more deliveries will come; wake every waiter (after draining they see ReceiveEnd::shutdown).
@@ -75,21 +84,43 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     return take_local();
   }
   // The receiving thread delivering to itself (it holds the loop, D-83): straight into its own
-  // share, after anything another thread put into the inbox earlier.
-  void deliver_to_self(std::vector<MessagePtr>& batch) {
+  // share, after anything another thread put into the inbox earlier. Returns the queue position of
+  // the batch's first message. (A deliver() from another thread racing this one may be counted
+  // before it and queued after it, or the reverse: positions are then off by that message until
+  // the queue drains, which moves a channel's resume by one message, and once the receiver has
+  // taken everything every count is exact again.)
+  std::uint64_t deliver_to_self(std::vector<MessagePtr>& batch) {
     if (pending_.load(std::memory_order_acquire)) {
       std::lock_guard lock(mu_);
       take_inbox_locked();
     }
+    const std::uint64_t first = delivered_.fetch_add(batch.size(), std::memory_order_relaxed);
     if (local_next_ == local_.size()) {
       local_.clear();
       local_next_ = 0;
       local_.swap(batch);
-      return;
+      return first;
     }
     for (MessagePtr& m : batch) local_.push_back(std::move(m));
     batch.clear();
+    return first;
   }
+
+  // ---- how far the receiver got (D-95) ----
+  static constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+  // Messages the receiver has taken so far. Any thread.
+  [[nodiscard]] std::uint64_t taken() const noexcept { return taken_.load(std::memory_order_seq_cst); }
+  // The reactor: call on_caught_up once the receiver has taken `count` messages (the earliest of
+  // several requests wins; it is cleared when it fires). Returns false when that many are taken
+  // already: the caller acts now (the callback may run too; acting twice must be harmless).
+  bool notify_when_taken(std::uint64_t count) noexcept {
+    std::uint64_t cur = wake_at_.load(std::memory_order_seq_cst);
+    while (count < cur && !wake_at_.compare_exchange_weak(cur, count, std::memory_order_seq_cst)) {
+    }
+    return taken() < count;
+  }
+  // Set once, before the group is used: wakes the engine that delivers here (it must not block).
+  std::function<void()> on_caught_up;
   // True when a message is queued (local or inbox). No lock: polled between loop iterations.
   [[nodiscard]] bool has_messages() const noexcept {
     return local_next_ < local_.size() || pending_.load(std::memory_order_acquire);
@@ -144,6 +175,15 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
   // handed over at the end of the iteration (EngineImpl::flush_deliveries).
   std::vector<MessagePtr> outbox;
   bool outbox_listed = false;
+  // Peer frames in `outbox` (their index there, their channel's poller key), and once handed over,
+  // those the receiver has not taken yet (their queue position, the key), oldest first (D-95).
+  struct Counted {
+    std::uint64_t at;
+    std::uint64_t key;
+  };
+  std::vector<Counted> outbox_frames;
+  std::vector<Counted> untaken;
+  std::size_t untaken_head = 0;  // untaken[0, untaken_head) are taken and not yet erased
   // Guarded by the engine's loop mutex: destroy() was called, post() refuses new messages (D-81).
   bool destroy_queued = false;
 
@@ -160,12 +200,26 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     pending_.store(false, std::memory_order_relaxed);
   }
   MessagePtr take_local() {
-    if (local_next_ < local_.size()) return std::move(local_[local_next_++]);
+    if (local_next_ < local_.size()) {
+      count_taken();
+      return std::move(local_[local_next_++]);
+    }
     if (!local_.empty()) {
       local_.clear();  // moved-from: nothing to return to the pool
       local_next_ = 0;
     }
     return {};
+  }
+
+  // One more message taken; the engine is told when the count reaches what it waits for. Both this
+  // store and the reactor's store of wake_at_ are sequentially consistent, so of the two loads that
+  // follow them at least one sees the other's store: no wake-up is lost.
+  void count_taken() {
+    const std::uint64_t n = ++taken_local_;
+    taken_.store(n, std::memory_order_seq_cst);
+    if (n >= wake_at_.load(std::memory_order_seq_cst) && wake_at_.exchange(kNever) != kNever && on_caught_up) {
+      on_caught_up();
+    }
   }
 
   mutable std::mutex mu_;
@@ -179,6 +233,10 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
   // The receiver's share: taken from inbox_ in one swap, served from local_next_ on.
   std::vector<MessagePtr> local_;
   std::size_t local_next_ = 0;
+  std::atomic<std::uint64_t> delivered_{0};  // messages ever queued
+  std::uint64_t taken_local_ = 0;            // the receiver's copy of taken_
+  std::atomic<std::uint64_t> taken_{0};      // messages ever taken
+  std::atomic<std::uint64_t> wake_at_{kNever};
 };
 
 }  // namespace tofu::detail

@@ -122,10 +122,11 @@ void EngineImpl::release_loop() {
       } catch (...) {
         on_owner_failure();
       }
-    } else if (pool_became_available_.exchange(false)) {
+    } else if (pool_became_available_.load() || receivers_caught_up_.load()) {
       try {
         now_ = Clock::now();
-        on_pool_returned();
+        if (pool_became_available_.exchange(false)) on_pool_returned();
+        if (receivers_caught_up_.exchange(false)) resume_for_receivers();
         finish_iteration();
       } catch (...) {
         on_owner_failure();
@@ -195,6 +196,7 @@ bool EngineImpl::iterate(int timeout_ms, bool marked) {
     throw std::runtime_error(waited.error().message());
   }
   if (pool_became_available_.exchange(false)) on_pool_returned();
+  if (receivers_caught_up_.exchange(false)) resume_for_receivers();
   busy_iteration_ = waited.value().count > 0 || !batch_.empty();
   dispatch_batch();
   for (std::size_t i = 0; i < waited.value().count; ++i) handle_event(events_[i]);

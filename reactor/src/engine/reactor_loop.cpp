@@ -490,29 +490,37 @@ void EngineImpl::lose_peer(Channel& ch, Status reason) {
   ch.drain_reason = reason;
 }
 
+// A paused channel reads again: a draining one delivers its stash and closes, any other decodes
+// what it stashed and reads on (it may pause again at once).
+void EngineImpl::resume_reading(Channel& ch) {
+  ch.read_paused = false;
+  ch.receiver_paused = false;
+  if (ch.draining) {
+    std::vector<std::byte> stash = std::move(ch.stash);
+    ch.stash.clear();
+    if (decode_buffered(ch, stash) && !ch.closing && !ch.read_paused) close_channel(ch, ch.drain_reason);
+    return;
+  }
+  // A pause does not count against the peer: its handshake and frame clocks restart (D-33).
+  if (ch.handshake_deadline != detail::Clock::time_point{}) ch.handshake_deadline = now_ + handshake_timeout_;
+  if (ch.frame_deadline != detail::Clock::time_point{}) ch.frame_deadline = now_ + frame_timeout_;
+  on_readable(ch);  // decode what is stashed first; level-triggered polling does the rest
+  if (!ch.closing) {
+    schedule(ch);
+    mark_dirty(ch);
+  }
+}
+
 void EngineImpl::resume_paused() {
   std::vector<ChannelNumber> paused;
   paused.swap(paused_);
   for (ChannelNumber n : paused) {
     Channel* ch = find(n);
-    if (ch == nullptr || !ch->read_paused || ch->closing) continue;
-    ch->read_paused = false;
-    if (ch->draining) {
-      std::vector<std::byte> stash = std::move(ch->stash);
-      ch->stash.clear();
-      if (decode_buffered(*ch, stash) && !ch->closing && !ch->read_paused) close_channel(*ch, ch->drain_reason);
-      continue;
-    }
-    // A pause does not count against the peer: its handshake and frame clocks restart (D-33).
-    if (ch->handshake_deadline != detail::Clock::time_point{}) ch->handshake_deadline = now_ + handshake_timeout_;
-    if (ch->frame_deadline != detail::Clock::time_point{}) ch->frame_deadline = now_ + frame_timeout_;
+    if (ch == nullptr || !ch->read_paused || ch->receiver_paused || ch->closing) continue;
     const std::uint64_t frames_before = ch->frames_in;
-    on_readable(*ch);  // decode what is stashed first; level-triggered polling does the rest
-    if (!ch->closing) {
-      ch->resume_starved = ch->read_paused && ch->frames_in == frames_before;
-      schedule(*ch);
-      mark_dirty(*ch);
-    }
+    const bool draining = ch->draining;
+    resume_reading(*ch);
+    if (!draining && !ch->closing) ch->resume_starved = ch->read_paused && ch->frames_in == frames_before;
   }
   // Fair shares of a scarce pool (D-94): whoever paused again without getting a message goes ahead
   // of whoever took the returned ones, or a flooder resumed first would take every message each
@@ -521,6 +529,99 @@ void EngineImpl::resume_paused() {
     const Channel* ch = find(n);
     return ch != nullptr && ch->resume_starved;
   });
+}
+
+// ---- the receiver's share of the group queue (spec 9.3a, D-95) ----
+// A channel whose peer sends faster than the application takes stops being read once
+// max_untaken_ of its frames wait in the group's queue; it reads again once the receiver has taken
+// enough of them to leave half (resume_untaken_). So however fast one peer sends, at most that
+// many of its messages stand between any other channel's message and the receiver; the half is
+// hysteresis: resuming at the first one taken costs a wake-up of the loop per message (measured
+// under Wine: depth 15-16 with one-message deliveries, no faster than no cap at all).
+
+// The receiver's progress applied: frames it has taken no longer count for their channels.
+void EngineImpl::settle_taken(detail::GroupState& g) {
+  const std::uint64_t taken = g.taken();
+  std::size_t i = g.untaken_head;
+  for (; i < g.untaken.size() && g.untaken[i].at < taken; ++i) {
+    Channel* ch = find(static_cast<ChannelNumber>(g.untaken[i].key & 0xFFFF));
+    if (ch != nullptr && ch->key == g.untaken[i].key && ch->untaken > 0) --ch->untaken;
+  }
+  g.untaken_head = i;
+  if (i == g.untaken.size()) {
+    g.untaken.clear();
+    g.untaken_head = 0;
+  } else if (i > 64 && i * 2 > g.untaken.size()) {  // amortised: erase the taken prefix now and then
+    g.untaken.erase(g.untaken.begin(), g.untaken.begin() + static_cast<std::ptrdiff_t>(i));
+    g.untaken_head = 0;
+  }
+}
+
+// True when the channel has max_untaken_ frames waiting for its receiver (checked after each
+// delivered frame; the group's queue is looked at only once the channel's own count is there).
+bool EngineImpl::receiver_behind(Channel& ch) {
+  if (ch.untaken < max_untaken_) return false;
+  settle_taken(*ch.group);
+  return ch.untaken >= max_untaken_;
+}
+
+// Stops reading the channel with `rest` (bytes read after the last delivered frame) stashed. Which
+// queue position will resume it is known once this iteration's deliveries are handed over, so the
+// receiver is asked to call back at the end of the iteration (arm_receiver_wakes).
+bool EngineImpl::pause_for_receiver(Channel& ch, std::span<const std::byte> rest) {
+  ch.stash.assign(rest.begin(), rest.end());
+  ch.read_paused = true;
+  ch.receiver_paused = true;
+  receiver_paused_.push_back(ch.number);
+  receiver_arm_ = true;
+  mark_dirty(ch);
+  return false;
+}
+
+// After the iteration's deliveries: each paused channel waits for its oldest untaken frame to be
+// taken. When that happened already, the next iteration resumes it.
+void EngineImpl::arm_receiver_wakes() {
+  receiver_arm_ = false;
+  for (ChannelNumber n : receiver_paused_) {
+    Channel* ch = find(n);
+    if (ch == nullptr || ch->closing || !ch->receiver_paused) continue;
+    detail::GroupState& g = *ch->group;
+    settle_taken(g);
+    // The frame whose taking brings the channel down to the low mark.
+    std::uint64_t at = detail::GroupState::kNever;
+    if (ch->untaken > resume_untaken_) {
+      std::uint32_t left = ch->untaken - resume_untaken_;
+      for (std::size_t i = g.untaken_head; i < g.untaken.size(); ++i) {
+        if (g.untaken[i].key == ch->key && --left == 0) {
+          at = g.untaken[i].at;
+          break;
+        }
+      }
+    }
+    // Already taken (the receiver was quick): resume next time.
+    if (at == detail::GroupState::kNever || !g.notify_when_taken(at + 1)) {
+      receivers_caught_up_.store(true);
+      wake();
+    }
+  }
+}
+
+// A receiver took what a paused channel waited for (or may have): resume every channel down to the
+// low mark; the others wait on (re-armed at the end of the iteration).
+void EngineImpl::resume_for_receivers() {
+  std::vector<ChannelNumber> paused;
+  paused.swap(receiver_paused_);
+  for (ChannelNumber n : paused) {
+    Channel* ch = find(n);
+    if (ch == nullptr || ch->closing || !ch->receiver_paused) continue;
+    settle_taken(*ch->group);
+    if (ch->untaken > resume_untaken_) {
+      receiver_paused_.push_back(n);
+      receiver_arm_ = true;
+      continue;
+    }
+    resume_reading(*ch);
+  }
 }
 
 // The earliest of the channel's deadlines, or a zero time point.
@@ -658,13 +759,16 @@ void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status s
 void EngineImpl::flush_deliveries() {
   for (auto& g : outboxes_) {
     g->outbox_listed = false;
-    if (g.get() == guest_group_) {
-      g->deliver_to_self(g->outbox);  // we are its receiving thread: no lock, no wake-up
-    } else {
-      g->deliver(g->outbox);
+    // we are its receiving thread: no lock, no wake-up
+    const std::uint64_t first = g.get() == guest_group_ ? g->deliver_to_self(g->outbox) : g->deliver(g->outbox);
+    if (!g->outbox_frames.empty()) {
+      for (const detail::GroupState::Counted& f : g->outbox_frames) g->untaken.push_back({first + f.at, f.key});
+      g->outbox_frames.clear();
+      settle_taken(*g);  // keeps `untaken` as long as the group's queue, not its history
     }
   }
   outboxes_.clear();
+  if (receiver_arm_) arm_receiver_wakes();
 }
 
 void EngineImpl::recycle_written() {
