@@ -759,7 +759,7 @@ void EngineImpl::return_to_app(detail::GroupState& group, MessagePtr m, Status s
 void EngineImpl::flush_deliveries() {
   for (auto& g : outboxes_) {
     g->outbox_listed = false;
-    // we are its receiving thread: no lock, no wake-up
+    // To the guest's own group: we are its receiving thread, so no lock and no wake-up.
     const std::uint64_t first = g.get() == guest_group_ ? g->deliver_to_self(g->outbox) : g->deliver(g->outbox);
     if (!g->outbox_frames.empty()) {
       for (const detail::GroupState::Counted& f : g->outbox_frames) g->untaken.push_back({first + f.at, f.key});

@@ -150,7 +150,7 @@ Arena::Arena(const EngineOptions& options)
 Flooder::Flooder(std::uint16_t port, std::size_t count, std::size_t size) : socket_(try_connect_raw(port)) {
   connected_ = socket_.valid() && socket_.set_send_timeout(kWait) && socket_.send_all(hello_frame(port, 1));
   if (!connected_) {
-    done_.store(true);
+    done_.add();
     return;
   }
   thread_ = std::thread([this, count, size] {
@@ -161,11 +161,11 @@ Flooder::Flooder(std::uint16_t port, std::size_t count, std::size_t size) : sock
       batch.insert(batch.end(), f.begin(), f.end());
       if (batch.size() >= 64 * 1024 || i + 1 == count) {
         if (!socket_.send_all(batch)) break;
-        sent_.store(i + 1);
+        sent_.add(i + 1 - sent_.value());
         batch.clear();
       }
     }
-    done_.store(true);
+    done_.add();
   });
 }
 
@@ -178,9 +178,7 @@ Flooder::~Flooder() {
 
 bool Flooder::join(std::chrono::milliseconds timeout) {
   if (!thread_.joinable()) return connected_;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done_.load() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
-  if (!done_.load()) return false;
+  if (!done_.wait_at_least(1, timeout)) return false;
   thread_.join();
   return true;
 }

@@ -13,6 +13,7 @@
 
 #include "harness.hpp"
 #include "raw_socket.hpp"
+#include "support/counter.hpp"
 #include "support/process_stats.hpp"
 #include "tofu/engine.hpp"
 
@@ -90,7 +91,11 @@ class Flooder {
   // Waits for the sending thread; false when it did not finish within `timeout` (the engine
   // stopped reading it for longer than the send timeout).
   bool join(std::chrono::milliseconds timeout);
-  [[nodiscard]] std::size_t sent() const noexcept { return sent_.load(); }
+  [[nodiscard]] std::size_t sent() const { return sent_.value(); }
+  // True once `n` requests are sent; false when they were not within `timeout`.
+  [[nodiscard]] bool wait_sent(std::size_t n, std::chrono::milliseconds timeout) const {
+    return sent_.wait_at_least(n, timeout);
+  }
   // Stops sending after the current batch (a flood of unbounded `count`); then join().
   void stop() { stop_.store(true); }
   // Leaves with a reset (SO_LINGER 0) or a FIN. Call after join().
@@ -100,8 +105,8 @@ class Flooder {
  private:
   RawSocket socket_;
   bool connected_ = false;
-  std::atomic<std::size_t> sent_{0};
-  std::atomic<bool> done_{false};
+  test::Counter sent_;  // requests handed to the kernel
+  test::Counter done_;  // 1 once the sending thread is done (or never started)
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
