@@ -278,8 +278,10 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
     close_channel(ch, Status::invalid_headers_len);  // no room to say who the peer is (D-72)
     return false;
   }
-  ch.group->outbox_frames.push_back({ch.group->outbox.size(), ch.key});
-  ++ch.untaken;
+  if (count_untaken_) {
+    ch.group->outbox_frames.push_back({ch.group->outbox.size(), ch.key});
+    ++ch.untaken;
+  }
   deliver(*ch.group, std::move(m));
   // A ByeResponse ends the conversation: the peer has sent its last frame.
   if (op == OpCode::bye_response) {

@@ -117,6 +117,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
               : std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 4),
           UINT32_MAX))),
       resume_untaken_(max_untaken_ / 2),
+      // A cap at the pool's size can never bind: every untaken frame holds a pool message.
+      count_untaken_(max_untaken_ < std::max(options.pool.max, options.pool.initial)),
       handshake_timeout_(options.flow.handshake_timeout),
       frame_timeout_(options.flow.frame_timeout),
       send_timeout_(options.flow.send_timeout),
@@ -149,13 +151,15 @@ MessagePtr EngineImpl::get(std::chrono::milliseconds timeout) {
 std::shared_ptr<detail::GroupState> EngineImpl::new_group() {
   if (shutting_down_.load(std::memory_order_acquire)) return nullptr;
   auto g = std::make_shared<detail::GroupState>(next_group_id_.fetch_add(1));
-  std::weak_ptr<EngineImpl> weak = weak_from_this();
-  g->on_caught_up = [weak] {
-    if (auto self = weak.lock()) {
-      self->receivers_caught_up_.store(true);
-      self->wake();
-    }
-  };
+  if (count_untaken_) {
+    std::weak_ptr<EngineImpl> weak = weak_from_this();
+    g->on_caught_up = [weak] {
+      if (auto self = weak.lock()) {
+        self->receivers_caught_up_.store(true);
+        self->wake();
+      }
+    };
+  }
   std::lock_guard lock(groups_mu_);
   groups_.push_back(g);
   return g;

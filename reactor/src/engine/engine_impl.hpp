@@ -158,6 +158,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   const std::uint32_t max_queued_;          // per channel, resolved from FlowOptions
   const std::uint32_t max_untaken_;         // per channel, resolved from FlowOptions (D-95)
   const std::uint32_t resume_untaken_;      // ... and the low mark at which reading resumes
+  const bool count_untaken_;                // false when the cap cannot bind: nothing is counted
   const std::chrono::milliseconds handshake_timeout_;
   const std::chrono::milliseconds frame_timeout_;
   const std::chrono::milliseconds send_timeout_;

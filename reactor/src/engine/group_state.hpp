@@ -119,7 +119,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
     }
     return taken() < count;
   }
-  // Set once, before the group is used: wakes the engine that delivers here (it must not block).
+  // Set once, before the group is used, by an engine that counts takes: wakes it (must not block).
   std::function<void()> on_caught_up;
   // True when a message is queued (local or inbox). No lock: polled between loop iterations.
   [[nodiscard]] bool has_messages() const noexcept {
@@ -201,7 +201,7 @@ struct GroupState : std::enable_shared_from_this<GroupState> {
   }
   MessagePtr take_local() {
     if (local_next_ < local_.size()) {
-      count_taken();
+      if (on_caught_up) count_taken();  // not set: the engine does not count (D-95)
       return std::move(local_[local_next_++]);
     }
     if (!local_.empty()) {
