@@ -265,13 +265,13 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(wrong_ctx), static_cast<unsigned long long>(foreign)),
               out_of_order == 0 && wrong_ctx == 0 && foreign == 0);
       auto x = Json::object();
-      x.set("threads", threads);
-      x.set("posts", expected);
-      x.set("received", received);
-      x.set("batches", batches);
-      x.set("max_batch", max_batch);
-      x.set("mean_batch", batches > 0 ? static_cast<double>(received) / static_cast<double>(batches) : 0.0);
-      x.set("posts_per_s", elapsed_s > 0 ? static_cast<double>(received) / elapsed_s : 0.0);
+      x["threads"] = threads;
+      x["posts"] = expected;
+      x["received"] = received;
+      x["batches"] = batches;
+      x["max_batch"] = max_batch;
+      x["mean_batch"] = batches > 0 ? static_cast<double>(received) / static_cast<double>(batches) : 0.0;
+      x["posts_per_s"] = elapsed_s > 0 ? static_cast<double>(received) / elapsed_s : 0.0;
       r.metric("cross_thread", x);
       r.key_figures(strf("%s; %d threads x %d posts: %llu received, max batch %llu", wake_figures.c_str(), threads,
                          iterations, static_cast<unsigned long long>(received),

@@ -194,15 +194,15 @@ void cancel_test(Report& r, int iterations) {
           problem.empty() && completions == submits && foreign == 0 && late == 0);
   r.check_eq("cancel test: a pending poll cancelled completes with STATUS_CANCELLED", plain, plain_cancelled);
   r.check("cancel test: a poll that had completed before the cancel keeps its result",
-          strf("%d x success with RECEIVE", pre), to_json(pre_outcomes).text(),
+          strf("%d x success with RECEIVE", pre), text(to_json(pre_outcomes)),
           pre_outcomes.size() == 1 && pre_outcomes.count(outcome_text({kStatusSuccess, afd::kReceive})) == 1);
   r.check("cancel test: after the cancels a new poll gets the next RECEIVE, nothing else arrives",
           "STATUS_SUCCESS events RECEIVE, then 0 more", fresh_text, fresh_ok);
   auto j = Json::object();
-  j.set("polls", submits);
-  j.set("cancelled_while_pending", plain_outcomes.empty() ? Json(nullptr) : to_json(plain_outcomes));
-  j.set("cancelled_after_completion", to_json(pre_outcomes));
-  j.set("cancel_to_completion_latency", to_json(summarize(lat)));
+  j["polls"] = submits;
+  j["cancelled_while_pending"] = plain_outcomes.empty() ? Json(nullptr) : to_json(plain_outcomes);
+  j["cancelled_after_completion"] = to_json(pre_outcomes);
+  j["cancel_to_completion_latency"] = to_json(summarize(lat));
   r.metric("cancel_test", j);
 }
 
@@ -281,7 +281,7 @@ void close_test(Report& r, int repeats) {
             strf("%d, then %s more; %llu foreign%s", done, count_text(late).c_str(), static_cast<unsigned long long>(foreign),
                  problem.empty() ? "" : ("; " + problem).c_str()),
             done == repeats && late == 0 && foreign == 0);
-    results.set(cases[k], to_json(outcomes));
+    results[cases[k]] = to_json(outcomes);
   }
   r.metric("close_test_outcomes", results);
 }
@@ -576,39 +576,39 @@ int main(int argc, char** argv) {
           m1.ok && m2.ok && commit_growth <= static_cast<std::int64_t>(memory_tolerance_kib) * 1024);
 
   auto mem = Json::object();
-  mem.set("baseline_after_warm_up", to_json(m0));
-  mem.set("after_round_1", to_json(m1));
-  mem.set("after_round_2", to_json(m2));
-  mem.set("round_1_commit_growth_bytes",
-          static_cast<std::int64_t>(m1.pagefile_bytes) - static_cast<std::int64_t>(m0.pagefile_bytes));
-  mem.set("round_2_commit_growth_bytes", commit_growth);
+  mem["baseline_after_warm_up"] = to_json(m0);
+  mem["after_round_1"] = to_json(m1);
+  mem["after_round_2"] = to_json(m2);
+  mem["round_1_commit_growth_bytes"] =
+      static_cast<std::int64_t>(m1.pagefile_bytes) - static_cast<std::int64_t>(m0.pagefile_bytes);
+  mem["round_2_commit_growth_bytes"] = commit_growth;
   r.metric("memory", mem);
   auto handles = Json::object();
-  handles.set("baseline_after_warm_up", to_json(h0));
-  handles.set("after_round_1", to_json(h1));
-  handles.set("after_round_2", to_json(h2));
-  handles.set("added_by_round_1", v1.added);
-  handles.set("added_by_both_rounds", v2.added);
+  handles["baseline_after_warm_up"] = to_json(h0);
+  handles["after_round_1"] = to_json(h1);
+  handles["after_round_2"] = to_json(h2);
+  handles["added_by_round_1"] = v1.added;
+  handles["added_by_both_rounds"] = v2.added;
   r.metric("handles", handles);
   auto ch = Json::object();
-  ch.set("connections", total);
-  ch.set("seconds", c1.seconds + c2.seconds);
-  ch.set("connections_per_s",
-         c1.seconds + c2.seconds > 0 ? static_cast<double>(total) / (c1.seconds + c2.seconds) : 0.0);
-  ch.set("echo_ok", c1.echo_ok + c2.echo_ok);
-  ch.set("abortive_closes", c1.abortive_closes + c2.abortive_closes);
-  ch.set("close_requests", c1.close_requests + c2.close_requests);
+  ch["connections"] = total;
+  ch["seconds"] = c1.seconds + c2.seconds;
+  ch["connections_per_s"] =
+      c1.seconds + c2.seconds > 0 ? static_cast<double>(total) / (c1.seconds + c2.seconds) : 0.0;
+  ch["echo_ok"] = c1.echo_ok + c2.echo_ok;
+  ch["abortive_closes"] = c1.abortive_closes + c2.abortive_closes;
+  ch["close_requests"] = c1.close_requests + c2.close_requests;
   Tally observed = c1.close_observed;
   for (const auto& [k, v] : c2.close_observed) observed[k] += v;
-  ch.set("client_saw_on_close_request", to_json(observed));
+  ch["client_saw_on_close_request"] = to_json(observed);
   r.metric("churn", ch);
   r.metric("events_seen", to_json(s.events_seen));
   r.metric("statuses_seen", to_json(s.statuses_seen));
   r.metric("close_pending_outcomes", to_json(s.close_pending_outcomes));
   r.metric("close_reasons", to_json(s.close_reasons));
   auto server = Json::object();
-  server.set("round_1", c1.server.to_json());
-  server.set("round_2", c2.server.to_json());
+  server["round_1"] = c1.server.to_json();
+  server["round_2"] = c2.server.to_json();
   r.metric("server", server);
   r.key_figures(
       strf("%llu conns in %.1f s; polls %llu/%llu completed; %llu cancels; %llu closes w/ poll pending; "

@@ -216,7 +216,7 @@ void run_accept_event_stage(Report& r, Transport t, int iterations) {
   r.metric("events_seen", to_json(events_seen));
   r.metric("statuses_seen", to_json(statuses_seen));
   r.key_figures(strf("%d/%d connects signalled ACCEPT; connect->event %s; events %s", accept_bit, iterations,
-                     to_text(lat).c_str(), to_json(events_seen).text().c_str()));
+                     to_text(lat).c_str(), text(to_json(events_seen)).c_str()));
 }
 
 }  // namespace poc

@@ -87,7 +87,7 @@ std::optional<int> Cli::parse(int argc, char** argv) {
 
 Json Cli::params() const {
   auto j = Json::object();
-  for (const auto& f : flags_) j.set(f.name.substr(2), *f.target);
+  for (const auto& f : flags_) j[f.name.substr(2)] = *f.target;
   return j;
 }
 

@@ -2,36 +2,31 @@
 
 #include <cmath>
 #include <cstdio>
-#include <type_traits>
 
 namespace poc {
 
-Json& Json::set(const std::string& key, Json value) {
-  if (std::holds_alternative<std::nullptr_t>(v_)) v_ = Object{};
-  auto& obj = std::get<Object>(v_);
-  for (auto& [k, v] : obj) {
-    if (k == key) {
-      v = std::move(value);
-      return *this;
-    }
+namespace {
+
+Json rounded(const Json& j) {
+  if (j.is_number_float()) {
+    const double d = j.get<double>();
+    if (!std::isfinite(d)) return nullptr;
+    return std::round(d * 1000.0) / 1000.0;
   }
-  obj.emplace_back(key, std::move(value));
-  return *this;
+  if (j.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : j) out.push_back(rounded(e));
+    return out;
+  }
+  if (j.is_object()) {
+    Json out = Json::object();
+    for (const auto& [k, e] : j.items()) out[k] = rounded(e);
+    return out;
+  }
+  return j;
 }
 
-const Json* Json::find(const std::string& key) const {
-  if (!is_object()) return nullptr;
-  for (const auto& [k, v] : items()) {
-    if (k == key) return &v;
-  }
-  return nullptr;
-}
-
-Json& Json::push(Json value) {
-  if (std::holds_alternative<std::nullptr_t>(v_)) v_ = Array{};
-  std::get<Array>(v_).push_back(std::move(value));
-  return *this;
-}
+}  // namespace
 
 std::string format_number(double d) {
   if (!std::isfinite(d)) return "null";
@@ -44,64 +39,28 @@ std::string format_number(double d) {
   return s;
 }
 
-nlohmann::ordered_json Json::to_nlohmann() const {
-  return std::visit(
-      [](const auto& v) -> nlohmann::ordered_json {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, double>) {
-          // The precision the Markdown shows (format_number); NaN and infinities become null.
-          if (!std::isfinite(v)) return nullptr;
-          return std::round(v * 1000.0) / 1000.0;
-        } else if constexpr (std::is_same_v<T, Array>) {
-          auto out = nlohmann::ordered_json::array();
-          for (const auto& e : v) out.push_back(e.to_nlohmann());
-          return out;
-        } else if constexpr (std::is_same_v<T, Object>) {
-          auto out = nlohmann::ordered_json::object();
-          for (const auto& [k, e] : v) out[k] = e.to_nlohmann();
-          return out;
-        } else {
-          return v;  // null, bool, integer, string
-        }
-      },
-      v_);
-}
+std::string dump_report(const Json& j) { return rounded(j).dump(2); }
 
-std::string Json::dump() const { return to_nlohmann().dump(2); }
-
-std::string Json::text() const {
-  return std::visit(
-      [](const auto& v) -> std::string {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::nullptr_t>) {
-          return "-";
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return v ? "yes" : "no";
-        } else if constexpr (std::is_same_v<T, std::int64_t>) {
-          return std::to_string(v);
-        } else if constexpr (std::is_same_v<T, double>) {
-          return format_number(v);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          return v;
-        } else if constexpr (std::is_same_v<T, Array>) {
-          if (v.empty()) return "(none)";
-          std::string out;
-          for (const auto& e : v) {
-            if (!out.empty()) out += ", ";
-            out += e.text();
-          }
-          return out;
-        } else {
-          if (v.empty()) return "(none)";
-          std::string out;
-          for (const auto& [k, e] : v) {
-            if (!out.empty()) out += ", ";
-            out += k + ": " + e.text();
-          }
-          return out;
-        }
-      },
-      v_);
+std::string text(const Json& j) {
+  if (j.is_null()) return "-";
+  if (j.is_boolean()) return j.get<bool>() ? "yes" : "no";
+  if (j.is_number_float()) return format_number(j.get<double>());
+  if (j.is_number()) return j.dump();
+  if (j.is_string()) return j.get<std::string>();
+  if (j.empty()) return "(none)";
+  std::string out;
+  if (j.is_array()) {
+    for (const auto& e : j) {
+      if (!out.empty()) out += ", ";
+      out += text(e);
+    }
+    return out;
+  }
+  for (const auto& [k, e] : j.items()) {
+    if (!out.empty()) out += ", ";
+    out += k + ": " + text(e);
+  }
+  return out;
 }
 
 }  // namespace poc

@@ -21,10 +21,10 @@ Json host_json() {
   const std::string wine = tofu::platform::wine_version();
   SYSTEM_INFO si{};
   GetNativeSystemInfo(&si);
-  j.set("os", os);
-  j.set("wine", wine.empty() ? Json(nullptr) : Json(wine));
-  j.set("cpus", static_cast<std::int64_t>(si.dwNumberOfProcessors));
-  j.set("description", wine.empty() ? os : os + " under Wine " + wine);
+  j["os"] = os;
+  j["wine"] = wine.empty() ? Json(nullptr) : Json(wine);
+  j["cpus"] = static_cast<std::int64_t>(si.dwNumberOfProcessors);
+  j["description"] = wine.empty() ? os : os + " under Wine " + wine;
   return j;
 }
 
@@ -107,7 +107,7 @@ bool Report::check_handles(const std::string& name, const HandleSnapshot& before
 
 void Report::metric(const std::string& name, Json value) {
   std::lock_guard lock(mu_);
-  metrics_.set(name, std::move(value));
+  metrics_[name] = std::move(value);
 }
 
 void Report::key_figures(const std::string& text) {
@@ -206,35 +206,35 @@ int Report::finish_locked(const std::string& forced_failure) {
   }
 
   auto process = Json::object();
-  process.set("handles_at_process_start", to_json(handles_start_));
-  process.set("handles_at_report", to_json(handles_end));
-  process.set("memory_at_process_start", to_json(memory_start_));
-  process.set("memory_at_report", to_json(memory_end));
-  metrics_.set("process", process);
+  process["handles_at_process_start"] = to_json(handles_start_);
+  process["handles_at_report"] = to_json(handles_end);
+  process["memory_at_process_start"] = to_json(memory_start_);
+  process["memory_at_report"] = to_json(memory_end);
+  metrics_["process"] = process;
 
   auto doc = Json::object();
-  doc.set("schema", "tofu-stage-report/1");
-  doc.set("binary", binary_);
-  doc.set("stage", stage_);
-  doc.set("title", title_);
-  doc.set("status", status);
-  doc.set("reason", reason);
-  doc.set("key_figures", key_figures_);
-  doc.set("host", host_);
-  doc.set("started_at", started_at_);
-  doc.set("duration_ms", duration_ms);
-  doc.set("parameters", params_);
+  doc["schema"] = "tofu-stage-report/1";
+  doc["binary"] = binary_;
+  doc["stage"] = stage_;
+  doc["title"] = title_;
+  doc["status"] = status;
+  doc["reason"] = reason;
+  doc["key_figures"] = key_figures_;
+  doc["host"] = host_;
+  doc["started_at"] = started_at_;
+  doc["duration_ms"] = duration_ms;
+  doc["parameters"] = params_;
   auto checks = Json::array();
   for (const auto& c : checks_) {
     auto j = Json::object();
-    j.set("name", c.name);
-    j.set("expected", c.expected);
-    j.set("observed", c.observed);
-    j.set("ok", c.ok);
-    checks.push(std::move(j));
+    j["name"] = c.name;
+    j["expected"] = c.expected;
+    j["observed"] = c.observed;
+    j["ok"] = c.ok;
+    checks.push_back(std::move(j));
   }
-  doc.set("checks", std::move(checks));
-  doc.set("metrics", metrics_);
+  doc["checks"] = std::move(checks);
+  doc["metrics"] = metrics_;
 
   const std::string md = render_markdown(status, reason, duration_ms);
   std::string error;
@@ -245,7 +245,7 @@ int Report::finish_locked(const std::string& forced_failure) {
   if (ec) {
     error = "cannot create " + report_dir_ + ": " + ec.message();
   } else {
-    written = write_file(dir / (binary_ + ".json"), doc.dump() + "\n", &error) &&
+    written = write_file(dir / (binary_ + ".json"), dump_report(doc) + "\n", &error) &&
               write_file(dir / (binary_ + ".md"), md, &error);
   }
   std::fputs(md.c_str(), stdout);
@@ -271,13 +271,12 @@ std::string Report::render_markdown(const std::string& status, const std::string
   md += "| status | " + status + " |\n";
   md += "| reason | " + md_cell(reason) + " |\n";
   md += "| key figures | " + md_cell(key_figures_) + " |\n";
-  const Json* host = host_.find("description");
-  const Json* cpus = host_.find("cpus");
-  md += "| host | " + md_cell(host != nullptr ? host->text() : "?") + " (" + (cpus != nullptr ? cpus->text() : "?") +
+  const auto member = [this](const char* key) { return host_.contains(key) ? text(host_[key]) : std::string("?"); };
+  md += "| host | " + md_cell(member("description")) + " (" + member("cpus") +
         " CPUs) |\n";
   md += "| started (UTC) | " + started_at_ + " |\n";
   md += "| duration | " + format_number(duration_ms) + " ms |\n";
-  md += "| parameters | " + md_cell(params_.text()) + " |\n\n";
+  md += "| parameters | " + md_cell(text(params_)) + " |\n\n";
   md += "## Checks\n\n| ok | check | expected | observed |\n|---|---|---|---|\n";
   for (const auto& c : checks_) {
     md += "| " + std::string(c.ok ? "ok" : "**FAIL**") + " | " + md_cell(c.name) + " | " + md_cell(c.expected) + " | " +
@@ -286,7 +285,7 @@ std::string Report::render_markdown(const std::string& status, const std::string
   if (checks_.empty()) md += "| - | (no check ran) | | |\n";
   md += "\n## Metrics\n\n| metric | value |\n|---|---|\n";
   for (const auto& [name, value] : metrics_.items())
-    md += "| " + md_cell(name) + " | " + md_cell(value.text()) + " |\n";
+    md += "| " + md_cell(name) + " | " + md_cell(text(value)) + " |\n";
   md +=
       "\nThe JSON twin of this file (" + binary_ + ".json) holds the same data; docs/stages.md explains each check.\n";
   return md;

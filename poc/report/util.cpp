@@ -73,12 +73,12 @@ LatencySummary summarize(std::vector<double> v) {
 
 Json to_json(const LatencySummary& s) {
   auto j = Json::object();
-  j.set("count", s.count);
-  j.set("min_us", s.min);
-  j.set("p50_us", s.p50);
-  j.set("p99_us", s.p99);
-  j.set("max_us", s.max);
-  j.set("mean_us", s.mean);
+  j["count"] = s.count;
+  j["min_us"] = s.min;
+  j["p50_us"] = s.p50;
+  j["p99_us"] = s.p99;
+  j["max_us"] = s.max;
+  j["mean_us"] = s.mean;
   return j;
 }
 
@@ -90,7 +90,7 @@ std::string to_text(const LatencySummary& s) {
 
 Json to_json(const Tally& t) {
   auto j = Json::object();
-  for (const auto& [k, n] : t) j.set(k, n);
+  for (const auto& [k, n] : t) j[k] = n;
   return j;
 }
 
@@ -104,11 +104,11 @@ HandleSnapshot handle_snapshot() {
 
 Json to_json(const HandleSnapshot& h) {
   auto j = Json::object();
-  j.set("GetProcessHandleCount", h.api);
-  j.set("probed", h.probed());
+  j["GetProcessHandleCount"] = h.api;
+  j["probed"] = h.probed();
   Tally by_type;
   for (const auto& [v, t] : h.handles) ++by_type[t];
-  j.set("by_type", to_json(by_type));
+  j["by_type"] = to_json(by_type);
   return j;
 }
 
@@ -127,7 +127,7 @@ HandleVerdict judge_handles(const HandleSnapshot& before, const HandleSnapshot& 
     if (std::find(before.handles.begin(), before.handles.end(), h) != before.handles.end()) continue;
     (is_lazy_sync_type(h.second) ? lazy : other) += 1;
     const std::string one = strf("0x%llx %s", static_cast<unsigned long long>(h.first), h.second.c_str());
-    v.added.push(one);
+    v.added.push_back(one);
     added_text += (added_text.empty() ? "" : ", ") + one;
   }
   for (const auto& h : before.handles) {
@@ -161,9 +161,9 @@ MemoryUsage memory_usage() {
 Json to_json(const MemoryUsage& m) {
   if (!m.ok) return Json("GetProcessMemoryInfo failed");
   auto j = Json::object();
-  j.set("private_bytes", m.private_bytes);
-  j.set("pagefile_bytes", m.pagefile_bytes);
-  j.set("working_set_bytes", m.working_set);
+  j["private_bytes"] = m.private_bytes;
+  j["pagefile_bytes"] = m.pagefile_bytes;
+  j["working_set_bytes"] = m.working_set;
   return j;
 }
 
