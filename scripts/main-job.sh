@@ -43,13 +43,24 @@ done
 
 step "demo: a Linux client against a Windows (Wine) echo server over loopback TCP"
 wport=$((20000 + RANDOM % 20000))
-build/windows/wine-run.sh build/windows/examples/echo_server.exe "tcp|127.0.0.1|$wport" --count 1000 & wserver=$!
+wlog=$(mktemp)
+build/windows/wine-run.sh build/windows/examples/echo_server.exe "tcp|127.0.0.1|$wport" --count 1000 >"$wlog" 2>&1 & wserver=$!
+# The client starts once the server says it listens (Wine's start-up takes a moment).
+for _ in $(seq 200); do
+  grep -q '^listening on' "$wlog" && break
+  kill -0 "$wserver" 2>/dev/null || break
+  sleep 0.1
+done
 ok=0
+if grep -q '^listening on' "$wlog" && "$bin/echo_client" "tcp|127.0.0.1|$wport" --count 1000 --size 64; then ok=1; fi
+# The server ends by itself after --count requests and the client's close; not after a failure.
 for _ in $(seq 100); do
-  if "$bin/echo_client" "tcp|127.0.0.1|$wport" --count 1000 --size 64; then ok=1; break; fi
-  sleep 0.2
+  ((ok)) && kill -0 "$wserver" 2>/dev/null || break
+  sleep 0.1
 done
 kill "$wserver" 2>/dev/null; wait "$wserver" 2>/dev/null
+cat "$wlog"
+rm -f "$wlog"
 ((ok)) || { echo "Linux <-> Windows demo failed"; failed=1; }
 
 step "summary"
