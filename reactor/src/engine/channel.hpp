@@ -21,6 +21,10 @@ namespace tofu::detail {
 
 enum class ChannelKind : std::uint8_t { listener, connecting, connected };
 
+// Why a channel is not being read: the pool is empty (spec 5.2), or its group's receiver has
+// max_untaken_per_channel of its frames to take (spec 9.3a, D-95).
+enum class Pause : std::uint8_t { none, pool, receiver };
+
 // Where a connection is in the handshake, as far as what the PEER may send next (spec 9.4).
 enum class PeerStage : std::uint8_t {
   hello_request,   // accepted: the peer's first frame must be its HelloRequest
@@ -63,8 +67,7 @@ struct Channel {
   std::unique_ptr<Message> partial;  // frame being assembled, or whole and waiting for a pool message
   bool partial_complete = false;
   std::vector<std::byte> stash;    // bytes read but not yet decoded (pool was empty)
-  bool read_paused = false;        // pool empty, or receiver behind: not reading for now
-  bool receiver_paused = false;    // ... because `untaken` reached the cap (D-95)
+  Pause pause = Pause::none;       // not reading for now, and why
   std::uint32_t untaken = 0;       // frames delivered that the group's receiver has not taken
   bool pool_signal_sent = false;   // one pool_empty Signal per episode (until a frame gets a message)
   bool resume_starved = false;     // resumed, got no message, paused again: served first next time
@@ -91,13 +94,15 @@ struct Channel {
     return !stash.empty() || partial_complete || decoder.awaiting_target();
   }
 
+  [[nodiscard]] bool read_paused() const noexcept { return pause != Pause::none; }
+
   [[nodiscard]] platform::Interest wanted() const noexcept {
     if (closing || draining) return {};
     switch (kind) {
       case ChannelKind::listener: return platform::Interest{accept_resume == Clock::time_point{}, false};
       case ChannelKind::connecting: return platform::Interest{false, true};
       case ChannelKind::connected:
-        return platform::Interest{!read_paused, !send_queue.empty() && !bye_sent};
+        return platform::Interest{!read_paused(), !send_queue.empty() && !bye_sent};
     }
     return {};
   }

@@ -61,6 +61,13 @@ Status resolve(const Message& m, std::unique_ptr<platform::SocketAddress>& out) 
   return Status::success;
 }
 
+// The most messages the pool may hold (its `max`, or `initial` when that is larger).
+std::size_t pool_size(const PoolOptions& pool) { return std::max(pool.max, pool.initial); }
+// A FlowOptions per-channel cap: as asked, or 0 = a quarter of the pool, at least 1.
+std::uint32_t per_channel_cap(std::size_t asked, const PoolOptions& pool) {
+  const std::size_t cap = asked != 0 ? asked : std::max<std::size_t>(1, pool_size(pool) / 4);
+  return static_cast<std::uint32_t>(std::min<std::size_t>(cap, UINT32_MAX));
+}
 }  // namespace
 
 std::shared_ptr<EngineImpl> EngineImpl::create(const EngineOptions& options, std::string* error) {
@@ -106,26 +113,18 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),
-      max_queued_(static_cast<std::uint32_t>(std::min<std::size_t>(
-          options.flow.max_queued_per_channel != 0
-              ? options.flow.max_queued_per_channel
-              : std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 4),
-          UINT32_MAX))),
-      max_untaken_(static_cast<std::uint32_t>(std::min<std::size_t>(
-          options.flow.max_untaken_per_channel != 0
-              ? options.flow.max_untaken_per_channel
-              : std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 4),
-          UINT32_MAX))),
+      max_queued_(per_channel_cap(options.flow.max_queued_per_channel, options.pool)),
+      max_untaken_(per_channel_cap(options.flow.max_untaken_per_channel, options.pool)),
       resume_untaken_(max_untaken_ / 2),
       // A cap at the pool's size can never bind: every untaken frame holds a pool message.
-      count_untaken_(max_untaken_ < std::max(options.pool.max, options.pool.initial)),
+      count_untaken_(max_untaken_ < pool_size(options.pool)),
       handshake_timeout_(options.flow.handshake_timeout),
       frame_timeout_(options.flow.frame_timeout),
       send_timeout_(options.flow.send_timeout),
       spin_(std::max(options.spin, std::chrono::microseconds(0))),
       fault_hook_(options.fault_hook),
       read_buffer_(64 * 1024),
-      resume_batch_(std::max<std::size_t>(1, std::max(options.pool.max, options.pool.initial) / 8)) {}
+      resume_batch_(std::max<std::size_t>(1, pool_size(options.pool) / 8)) {}
 
 EngineImpl::~EngineImpl() { shutdown(); }
 

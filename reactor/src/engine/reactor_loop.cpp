@@ -337,7 +337,7 @@ void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
     case ChannelKind::connected:
       // Read before acting on a hang-up: frames the peer sent before closing are delivered first
       // (the original dropped them: its bug #3). on_readable sees the EOF and closes.
-      if (ch->read_paused && (ev.readiness.hangup || ev.readiness.error)) {
+      if (ch->read_paused() && (ev.readiness.hangup || ev.readiness.error)) {
         // Paused for the pool, yet the peer reset the connection (a plain FIN is not reported
         // while paused, D-14). Act now, whatever the pool: the socket and the send queue go at
         // once; the frames already read are delivered when messages come back (D-32).
@@ -345,7 +345,7 @@ void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
         return;
       }
       if (ev.readiness.readable || ev.readiness.hangup || ev.readiness.error) {
-        if (!ch->read_paused) on_readable(*ch);
+        if (!ch->read_paused()) on_readable(*ch);
       }
       if (!ch->closing && !ch->draining && ev.readiness.writable) on_writable(*ch);
       mark_dirty(*ch);
@@ -386,8 +386,8 @@ void EngineImpl::set_registered(Channel& ch, platform::Interest interest) {
 }
 
 void EngineImpl::pause_reading(Channel& ch) {
-  if (ch.read_paused) return;
-  ch.read_paused = true;
+  if (ch.read_paused()) return;
+  ch.pause = detail::Pause::pool;
   paused_.push_back(ch.number);
   if (!ch.pool_signal_sent) {
     ch.pool_signal_sent = true;
@@ -477,7 +477,7 @@ void EngineImpl::release_socket(Channel& ch) {
 // closes with `reason` (D-32). Nothing the channel holds waits on its own peer.
 void EngineImpl::lose_peer(Channel& ch, Status reason) {
   if (ch.closing || ch.draining) return;
-  if (!ch.read_paused || !ch.holds_frames()) {
+  if (!ch.read_paused() || !ch.holds_frames()) {
     close_channel(ch, reason);
     return;
   }
@@ -493,12 +493,11 @@ void EngineImpl::lose_peer(Channel& ch, Status reason) {
 // A paused channel reads again: a draining one delivers its stash and closes, any other decodes
 // what it stashed and reads on (it may pause again at once).
 void EngineImpl::resume_reading(Channel& ch) {
-  ch.read_paused = false;
-  ch.receiver_paused = false;
+  ch.pause = detail::Pause::none;
   if (ch.draining) {
     std::vector<std::byte> stash = std::move(ch.stash);
     ch.stash.clear();
-    if (decode_buffered(ch, stash) && !ch.closing && !ch.read_paused) close_channel(ch, ch.drain_reason);
+    if (decode_buffered(ch, stash) && !ch.closing && !ch.read_paused()) close_channel(ch, ch.drain_reason);
     return;
   }
   // A pause does not count against the peer: its handshake and frame clocks restart (D-33).
@@ -516,11 +515,11 @@ void EngineImpl::resume_paused() {
   paused.swap(paused_);
   for (ChannelNumber n : paused) {
     Channel* ch = find(n);
-    if (ch == nullptr || !ch->read_paused || ch->receiver_paused || ch->closing) continue;
+    if (ch == nullptr || ch->pause != detail::Pause::pool || ch->closing) continue;
     const std::uint64_t frames_before = ch->frames_in;
     const bool draining = ch->draining;
     resume_reading(*ch);
-    if (!draining && !ch->closing) ch->resume_starved = ch->read_paused && ch->frames_in == frames_before;
+    if (!draining && !ch->closing) ch->resume_starved = ch->read_paused() && ch->frames_in == frames_before;
   }
   // Fair shares of a scarce pool (D-94): whoever paused again without getting a message goes ahead
   // of whoever took the returned ones, or a flooder resumed first would take every message each
@@ -570,8 +569,7 @@ bool EngineImpl::receiver_behind(Channel& ch) {
 // receiver is asked to call back at the end of the iteration (arm_receiver_wakes).
 bool EngineImpl::pause_for_receiver(Channel& ch, std::span<const std::byte> rest) {
   ch.stash.assign(rest.begin(), rest.end());
-  ch.read_paused = true;
-  ch.receiver_paused = true;
+  ch.pause = detail::Pause::receiver;
   receiver_paused_.push_back(ch.number);
   receiver_arm_ = true;
   mark_dirty(ch);
@@ -584,7 +582,7 @@ void EngineImpl::arm_receiver_wakes() {
   receiver_arm_ = false;
   for (ChannelNumber n : receiver_paused_) {
     Channel* ch = find(n);
-    if (ch == nullptr || ch->closing || !ch->receiver_paused) continue;
+    if (ch == nullptr || ch->closing || ch->pause != detail::Pause::receiver) continue;
     detail::GroupState& g = *ch->group;
     settle_taken(g);
     // The frame whose taking brings the channel down to the low mark.
@@ -613,7 +611,7 @@ void EngineImpl::resume_for_receivers() {
   paused.swap(receiver_paused_);
   for (ChannelNumber n : paused) {
     Channel* ch = find(n);
-    if (ch == nullptr || ch->closing || !ch->receiver_paused) continue;
+    if (ch == nullptr || ch->closing || ch->pause != detail::Pause::receiver) continue;
     settle_taken(*ch->group);
     if (ch->untaken > resume_untaken_) {
       receiver_paused_.push_back(n);
@@ -670,7 +668,7 @@ void EngineImpl::expire_due() {
       close_channel(*ch, Status::send_timeout);
       continue;
     }
-    if (!ch->read_paused) {  // while paused the engine, not the peer, is the one not reading
+    if (!ch->read_paused()) {  // while paused the engine, not the peer, is the one not reading
       if (due(ch->handshake_deadline)) {
         log_.info("channel ", ch->number, ": no HelloRequest within ", handshake_timeout_.count(), " ms, closing");
         close_channel(*ch, Status::handshake_timeout);
@@ -691,7 +689,7 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   if (ch.closing) return;
   ch.closing = true;
   ch.close_reason = reason;
-  ch.read_paused = false;  // paused_ entries for it are skipped (closing)
+  ch.pause = detail::Pause::none;  // paused_ entries for it are skipped (closing)
   release_socket(ch);
   // Unsent messages go back first, each with the reason; then one channel_closed Signal.
   release_slots(ch, ch.send_queue.size());
