@@ -156,12 +156,14 @@ Flooder::Flooder(std::uint16_t port, std::size_t count, std::size_t size) : sock
   thread_ = std::thread([this, count, size] {
     // Frames are built up front in batches so the engine, not the test, is the bottleneck.
     std::vector<std::byte> batch;
+    std::size_t reported = 0;
     for (std::size_t i = 0; i < count && !stop_.load(); ++i) {
       const auto f = request_frame(i + 2, size);
       batch.insert(batch.end(), f.begin(), f.end());
       if (batch.size() >= 64 * 1024 || i + 1 == count) {
         if (!socket_.send_all(batch)) break;
-        sent_.add(i + 1 - sent_.value());
+        sent_.add(i + 1 - reported);
+        reported = i + 1;
         batch.clear();
       }
     }

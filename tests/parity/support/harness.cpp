@@ -370,7 +370,7 @@ void EchoServer::run() {
     m->header.opcode = answer;
     const PostResult r = group_->post(m);
     if (r.status == Status::success) {
-      if (answer == OpCode::response) echoed_.fetch_add(1);
+      if (answer == OpCode::response) echoed_.add();
     } else if (hostile_peers_ && r.status == Status::send_queue_full) {
       dropped_full_.fetch_add(1);  // that peer does not read: drop the answer (m goes back to the pool)
     } else if (r.status != Status::invalid_channel_number && r.status != Status::shutdown_started) {

@@ -118,7 +118,11 @@ class EchoServer {
   EchoServer& operator=(const EchoServer&) = delete;
 
   void stop();
-  [[nodiscard]] std::size_t echoed() const noexcept { return echoed_.load(); }
+  [[nodiscard]] std::size_t echoed() const { return echoed_.value(); }
+  // True once `n` requests were answered; false when they were not within `timeout`.
+  [[nodiscard]] bool wait_echoed(std::size_t n, std::chrono::milliseconds timeout) const {
+    return echoed_.wait_at_least(n, timeout);
+  }
   [[nodiscard]] std::size_t hellos() const { return hellos_.value(); }
   [[nodiscard]] std::size_t closed() const { return closed_.value(); }
   // Wait until that many HelloRequests were answered / channel closes seen; false on timeout.
@@ -144,7 +148,7 @@ class EchoServer {
   std::atomic<std::size_t> dropped_full_{0};
   std::atomic<std::size_t> pool_signals_{0};
   std::atomic<std::size_t> returned_{0};
-  std::atomic<std::size_t> echoed_{0};
+  test::Counter echoed_;
   test::Counter hellos_;
   test::Counter closed_;
   mutable std::mutex mu_;
