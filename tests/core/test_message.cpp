@@ -243,7 +243,7 @@ TEST_CASE("message: trim_capacity releases only oversized buffers", "[core]") {
   CHECK(m.body_capacity() == cap);
 }
 
-TEST_CASE("message: message ids come from one process-wide increasing counter", "[core]") {
+TEST_CASE("message: message ids are unique in the process and increase within a thread", "[core]") {
   const tofu::MessageId a = tofu::next_message_id();
   const tofu::MessageId b = tofu::next_message_id();
   CHECK(a >= 1);

@@ -261,7 +261,9 @@ class TOFU_API Message {
   detail::PoolHome* home_ = nullptr;  // the pool that made this message (D-88); set once
 };
 
-/// The next id from the process-global counter (starts at 1; thread-safe).
+/// A fresh message id, unique in the process (thread-safe). Ids start at 1 and increase within a
+/// thread; each thread takes them in blocks from one process-wide counter, so across threads they
+/// do not follow the order of the calls (D-97).
 TOFU_API MessageId next_message_id() noexcept;
 
 /// The original's Message.check_and_prepare, done by post() before a message is queued. In order:

@@ -238,7 +238,23 @@ void Message::trim_capacity(std::size_t keep) {
   }
 }
 
-MessageId next_message_id() noexcept { return g_next_id.fetch_add(1, std::memory_order_relaxed); }
+// Each thread takes ids from the process-wide counter in blocks (D-97): one atomic add per block
+// instead of one per posted message. The add is a full barrier, and the posting thread paid for it
+// on every message (8 % of a 64 B stream's samples). Ids stay unique in the process and increase
+// per thread; across threads they no longer follow the order of the posts.
+MessageId next_message_id() noexcept {
+  constexpr MessageId kBlock = 1024;
+  struct Block {
+    MessageId next = 0;
+    MessageId end = 0;
+  };
+  thread_local Block block;
+  if (block.next == block.end) {
+    block.next = g_next_id.fetch_add(kBlock, std::memory_order_relaxed);
+    block.end = block.next + kBlock;
+  }
+  return block.next++;
+}
 
 Status check_and_prepare(Message& m) noexcept {
   BinaryHeader& h = m.header;

@@ -293,29 +293,29 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
 
 void EngineImpl::on_writable(Channel& ch) {
   std::array<ConstBuffer, 3> parts;
-  auto& iov = send_iov_;  // a member: not cleared on every write (the hot path)
+  detail::SendBatch& batch = send_batch_;
   std::size_t written = 0;  // messages fully written: their slots are released once, at the end
   const auto finish = [&] { release_slots(ch, written); };
   for (int round = 0; round < kMaxWritesPerEvent && !ch.send_queue.empty() && !ch.bye_sent; ++round) {
     // Gather as many frames as the iovec budget holds into one send (a small frame takes two
     // entries, header and body); a frame after a Bye frame is never sent.
     std::size_t frames = 0;
-    std::size_t nbuf = 0;
+    batch.clear();
     const std::size_t queued = ch.send_queue.size();
-    for (; frames < encoders_.size() && frames < queued && nbuf + parts.size() <= iov.size(); ++frames) {
+    for (; frames < encoders_.size() && frames < queued && batch.has_room(parts.size()); ++frames) {
       FrameEncoder& enc = encoders_[frames];
       const Message& msg = *ch.send_queue[frames];
       enc.start(msg);
       if (frames == 0) enc.advance(ch.front_sent);
       const std::size_t k = enc.buffers(parts);
-      for (std::size_t j = 0; j < k; ++j) iov[nbuf++] = platform::ConstBuffer{parts[j].data, parts[j].size};
+      for (std::size_t j = 0; j < k; ++j) batch.add(platform::ConstBuffer{parts[j].data, parts[j].size});
       const OpCode op = msg.header.opcode;
       if (op == OpCode::bye_request || op == OpCode::bye_response || op == OpCode::bye_signal) {
         ++frames;
         break;
       }
     }
-    const platform::IoResult r = platform::send_some(ch.sock, std::span(iov.data(), nbuf));
+    const platform::IoResult r = platform::send_some(ch.sock, batch.buffers());
     if (r.state == platform::IoState::would_block) return finish();
     if (r.state == platform::IoState::failed) {
       finish();

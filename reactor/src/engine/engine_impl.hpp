@@ -19,6 +19,7 @@
 #include "engine/channel_table.hpp"
 #include "engine/group_state.hpp"
 #include "engine/logger.hpp"
+#include "engine/send_batch.hpp"
 #include "platform/common/poller.hpp"
 #include "tofu/engine.hpp"
 
@@ -218,8 +219,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::uint64_t generation_ = 0;
   std::vector<std::byte> read_buffer_;
   std::array<FrameEncoder, 64> encoders_{};  // frames gathered into one send
-  // Buffers of one send: at most what platform::send_some passes to the OS at once (128).
-  std::array<platform::ConstBuffer, 128> send_iov_{};
+  detail::SendBatch send_batch_;  // the buffers of one send, small parts copied together (D-97)
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
   // Channels paused with `max_untaken_` frames in their group's queue; resumed as its receiver takes
   // them. receiver_arm_ is set when one paused since the last arm_receiver_wakes().
