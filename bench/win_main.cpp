@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -310,17 +311,27 @@ int main(int argc, char** argv) {
   int rounds = 3;
   std::string csv;
   std::string only;
+  std::string impls = "ours,floor";
+  std::vector<std::size_t> sizes{64, 1024, 65535};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
     else if (a == "--csv" && i + 1 < argc) csv = argv[++i];
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--impls" && i + 1 < argc) impls = argv[++i];
+    else if (a == "--sizes" && i + 1 < argc) {
+      sizes.clear();
+      std::stringstream list(argv[++i]);
+      for (std::string item; std::getline(list, item, ',');) sizes.push_back(std::clamp<std::size_t>(std::stoul(item), 1, 65535));
+    }
     else {
-      std::puts("tofu_bench_win [--quick] [--rounds N] [--only rtt,throughput,churn] [--csv FILE]:\n"
+      std::puts("tofu_bench_win [--quick] [--rounds N] [--only rtt,throughput,churn] [--sizes 64,1024,65535]\n"
+                "               [--impls ours,floor] [--csv FILE]:\n"
                 "RTT, throughput and churn over TCP, tofu (afd) vs blocking Winsock. Each point is measured\n"
                 "N times (default 3), floor and tofu interleaved: RTT percentiles over all samples, rates as\n"
-                "the median of the rounds.");
+                "the median of the rounds. --impls measures only some columns (the others show n/a), e.g. to\n"
+                "trace one of them.");
       return a == "--help" ? 0 : 2;
     }
   }
@@ -338,17 +349,19 @@ int main(int argc, char** argv) {
   }
   ThroughputParams tp;
   tp.seconds = quick ? 0.2 : 1.0;
-  for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{65535}}) {
+  const bool floor_on = wanted(impls, "floor");
+  const bool ours_on = wanted(impls, "ours");
+  for (std::size_t size : sizes) {
     if (!wanted(only, "rtt")) break;
     LatencyParams p = lp;
     p.size = size;
     std::vector<double> fl, us;
     for (int r = 0; r < rounds; ++r) {
-      attempt("rtt floor " + std::to_string(size), [&] {
+      if (floor_on) attempt("rtt floor " + std::to_string(size), [&] {
         auto v = raw::latency(Net::tcp, p);
         fl.insert(fl.end(), v.begin(), v.end());
       });
-      attempt("rtt tofu-afd " + std::to_string(size), [&] {
+      if (ours_on) attempt("rtt tofu-afd " + std::to_string(size), [&] {
         auto v = ours::latency(Net::tcp, "afd", p);
         us.insert(us.end(), v.begin(), v.end());
       });
@@ -359,18 +372,18 @@ int main(int argc, char** argv) {
       rows.push_back({"rtt", size, name, "µs", true, percentile(us, q), percentile(fl, q)});
     }
   }
-  for (std::size_t size : {std::size_t{64}, std::size_t{1024}, std::size_t{65535}}) {
+  for (std::size_t size : sizes) {
     if (!wanted(only, "throughput")) break;
     ThroughputParams p = tp;
     p.size = size;
     std::vector<double> fl_msgs, us_msgs, fl_mb, us_mb;
     for (int r = 0; r < rounds; ++r) {
-      attempt("throughput floor " + std::to_string(size), [&] {
+      if (floor_on) attempt("throughput floor " + std::to_string(size), [&] {
         const ThroughputResult t = raw::throughput(Net::tcp, p);
         fl_msgs.push_back(t.msgs_per_s());
         fl_mb.push_back(t.mb_per_s());
       });
-      attempt("throughput tofu-afd " + std::to_string(size), [&] {
+      if (ours_on) attempt("throughput tofu-afd " + std::to_string(size), [&] {
         const ThroughputResult t = ours::throughput(Net::tcp, "afd", p);
         us_msgs.push_back(t.msgs_per_s());
         us_mb.push_back(t.mb_per_s());
@@ -385,8 +398,8 @@ int main(int argc, char** argv) {
     p.max_cycles = quick ? 100 : 2000;  // bounded: every cycle leaves a socket in TIME_WAIT
     std::vector<double> fl, us;
     for (int r = 0; r < rounds; ++r) {
-      attempt("churn floor", [&] { fl.push_back(raw::churn(Net::tcp, p).per_s()); });
-      attempt("churn tofu-afd", [&] { us.push_back(ours::churn(Net::tcp, "afd", p).per_s()); });
+      if (floor_on) attempt("churn floor", [&] { fl.push_back(raw::churn(Net::tcp, p).per_s()); });
+      if (ours_on) attempt("churn tofu-afd", [&] { us.push_back(ours::churn(Net::tcp, "afd", p).per_s()); });
     }
     rows.push_back({"churn", p.size, "cycles/s", "1/s", false, median(us), median(fl)});
   }

@@ -55,6 +55,10 @@ struct Channel {
   SendQueue send_queue;
   std::size_t front_sent = 0;  // bytes of send_queue.front() already on the wire
   bool bye_sent = false;       // a Bye frame went out: nothing more is sent
+  // The socket refused the last send, in full or in part: no more tries until the poller reports
+  // it writable, and posts to the channel need not wake the loop (D-98). Change it with
+  // block_writes(), which tells post() too.
+  bool write_blocked = false;
   Clock::time_point send_progress{};  // last time bytes went out, or the queue became non-empty
   // Whether a post written at once completes an exchange (D-84): a frame came in since the last
   // write, or the channel has been quiet.
@@ -68,6 +72,7 @@ struct Channel {
   bool partial_complete = false;
   std::vector<std::byte> stash;    // bytes read but not yet decoded (pool was empty)
   Pause pause = Pause::none;       // not reading for now, and why
+  bool large_frames = false;        // the last frame header announced >= 16 KiB (read_span)
   std::uint32_t untaken = 0;       // frames delivered that the group's receiver has not taken
   bool pool_signal_sent = false;   // one pool_empty Signal per episode (until a frame gets a message)
   bool resume_starved = false;     // resumed, got no message, paused again: served first next time
@@ -95,6 +100,11 @@ struct Channel {
   }
 
   [[nodiscard]] bool read_paused() const noexcept { return pause != Pause::none; }
+  void block_writes(bool blocked) noexcept {
+    if (write_blocked == blocked) return;
+    write_blocked = blocked;
+    shared.set_write_blocked(blocked);
+  }
 
   [[nodiscard]] platform::Interest wanted() const noexcept {
     if (closing || draining) return {};

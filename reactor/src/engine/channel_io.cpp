@@ -16,6 +16,9 @@ namespace {
 // Upper bounds per readiness event, so one busy channel cannot starve the others.
 constexpr int kMaxAcceptsPerEvent = 64;
 constexpr int kMaxReadsPerEvent = 16;
+constexpr std::size_t kMaxReadBytesPerEvent = 1024 * 1024;
+// Reads of frames this large or larger may be larger too (read_span, D-98).
+constexpr std::size_t kLargeFrame = 16 * 1024;
 constexpr int kMaxWritesPerEvent = 16;
 // How long a listener whose accept() failed (out of descriptors) stops accepting.
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
@@ -81,12 +84,15 @@ void EngineImpl::on_readable(Channel& ch) {
     ch.stash.clear();
     if (!decode_buffered(ch, stash)) return;
   }
-  for (int i = 0; i < kMaxReadsPerEvent; ++i) {
-    const platform::IoResult r = platform::recv_some(ch.sock, read_buffer_);
+  const std::span<std::byte> into = read_span(ch);
+  std::size_t got = 0;
+  for (int i = 0; i < kMaxReadsPerEvent && got < kMaxReadBytesPerEvent; ++i) {
+    const platform::IoResult r = platform::recv_some(ch.sock, into);
     switch (r.state) {
       case platform::IoState::done:
-        if (!decode_buffered(ch, std::span<const std::byte>(read_buffer_.data(), r.bytes))) return;
-        if (r.bytes < read_buffer_.size()) {  // drained for now; level polling brings us back
+        got += r.bytes;
+        if (!decode_buffered(ch, std::span<const std::byte>(into.data(), r.bytes))) return;
+        if (r.bytes < into.size()) {  // drained for now; level polling brings us back
           track_frame_deadline(ch);
           return;
         }
@@ -106,6 +112,17 @@ void EngineImpl::on_readable(Channel& ch) {
     }
   }
   track_frame_deadline(ch);
+}
+
+// Where the next reads go. 64 KiB, unless the channel's frames are large and it cannot pause with
+// the rest of the read kept (no channel waits for the pool, its receiver is less than half its cap
+// behind): then the whole 256 KiB buffer, so that a stream of large frames costs a quarter of the
+// receive calls (each one a wineserver round trip under Wine) and most frames are whole in one read
+// instead of assembled (D-98). A paused channel thus keeps at most 64 KiB of unread input, or 256 KiB
+// when it paused during a large read (spec 9.3).
+std::span<std::byte> EngineImpl::read_span(const Channel& ch) {
+  const bool large = ch.large_frames && paused_.empty() && (!count_untaken_ || ch.untaken < resume_untaken_);
+  return {read_buffer_.data(), large ? read_buffer_.size() : kReadSize};
 }
 
 // A frame that started and is not complete must complete within frame_timeout of the moment it
@@ -236,6 +253,7 @@ bool EngineImpl::stash_and_pause(Channel& ch, std::span<const std::byte> rest) {
 // Which frames the peer may send in the channel's state (spec 9.4, D-34); checked as soon as a
 // frame's binary header is in, before anything is spent on the frame.
 Status EngineImpl::admit_frame(Channel& ch, const BinaryHeader& h) {
+  ch.large_frames = std::size_t{h.text_headers_len} + h.body_len >= kLargeFrame;
   const OpCode op = h.opcode;
   const char* what = nullptr;
   switch (ch.stage) {
@@ -316,7 +334,10 @@ void EngineImpl::on_writable(Channel& ch) {
       }
     }
     const platform::IoResult r = platform::send_some(ch.sock, batch.buffers());
-    if (r.state == platform::IoState::would_block) return finish();
+    if (r.state == platform::IoState::would_block) {
+      ch.block_writes(true);
+      return finish();
+    }
     if (r.state == platform::IoState::failed) {
       finish();
       log_.info("channel ", ch.number, ": ", r.error.message());
@@ -335,7 +356,8 @@ void EngineImpl::on_writable(Channel& ch) {
       left -= take;
       if (!enc.advance(take)) {
         ch.front_sent = (f == 0 ? ch.front_sent : 0) + take;  // earlier frames were popped
-        return finish();  // the socket took less than offered: wait for writable
+        ch.block_writes(true);  // the socket took less than offered: wait for writable
+        return finish();
       }
       // Fully written: the message goes back to the pool (the app never sees it again), with the
       // others written in this iteration (recycle_written).

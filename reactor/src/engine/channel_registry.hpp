@@ -32,6 +32,10 @@ struct ChannelShared {
   std::atomic<std::uint64_t> counts{0};
   // An accepted channel: the application's first message on it must be the HelloResponse (D-34).
   std::atomic<bool> awaiting_hello_response{false};
+  // generation << 1 | 1 while the channel's socket refuses writes (Channel::write_blocked), else 0;
+  // written by the loop's holder, read by post() under the loop mutex (D-98). Tagged with the
+  // generation so a value left by an earlier channel never matches a later one.
+  std::atomic<std::uint64_t> write_blocked{0};
 
   static constexpr std::uint32_t generation_of(std::uint64_t c) noexcept { return static_cast<std::uint32_t>(c >> 32); }
   static constexpr std::uint32_t queued_of(std::uint64_t c) noexcept { return static_cast<std::uint32_t>(c); }
@@ -64,6 +68,12 @@ struct ChannelRef {
   ChannelShared::Reserve try_reserve(std::uint32_t max) const noexcept { return shared->try_reserve(gen, max); }
   void release(std::uint32_t n = 1) const noexcept {
     if (shared != nullptr) shared->release(gen, n);
+  }
+  void set_write_blocked(bool blocked) const noexcept {
+    if (shared != nullptr) shared->write_blocked.store(blocked ? (std::uint64_t{gen} << 1 | 1) : 0, std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool write_blocked() const noexcept {
+    return shared != nullptr && shared->write_blocked.load(std::memory_order_relaxed) == (std::uint64_t{gen} << 1 | 1);
   }
 };
 

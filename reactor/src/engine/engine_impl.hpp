@@ -68,6 +68,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   // ---- loop ownership (loop_owner.cpp) ----
   void wake() noexcept;  // any thread: the loop must look at its mailbox / flags soon
   Status submit(Command& c);
+  [[nodiscard]] bool waits_for_writable(const Command& c) const noexcept;
   bool kick_locked();    // loop_mu_ held; true when the caller must write the notifier
   void want_reactor_locked();
   void notify_poller() noexcept;
@@ -100,6 +101,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void on_accept(detail::Channel& listener);
   void on_connect(detail::Channel& ch, const platform::Readiness& r);
   void on_readable(detail::Channel& ch);
+  std::span<std::byte> read_span(const detail::Channel& ch);
   void on_writable(detail::Channel& ch);
   bool decode_buffered(detail::Channel& ch, std::span<const std::byte> bytes);
   bool decode_frames(detail::Channel& ch, std::span<const std::byte> bytes);
@@ -217,7 +219,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::vector<ChannelNumber> to_flush_;  // got posted messages in this batch
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration
   std::uint64_t generation_ = 0;
-  std::vector<std::byte> read_buffer_;
+  static constexpr std::size_t kReadSize = 64 * 1024;  // one read, unless read_span() allows more
+  std::vector<std::byte> read_buffer_;                 // 4 * kReadSize
   std::array<FrameEncoder, 64> encoders_{};  // frames gathered into one send
   detail::SendBatch send_batch_;  // the buffers of one send, small parts copied together (D-97)
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages

@@ -94,11 +94,25 @@ Status EngineImpl::submit(Command& c) {
     release_loop();
     return Status::success;
   }
+  const bool quiet = waits_for_writable(c);
   mailbox_.push_back(std::move(c));
+  if (quiet) return Status::success;
   const bool notify = kick_locked();
   lock.unlock();
   if (notify) notify_poller();
   return Status::success;
+}
+
+// A data message for a channel whose socket refuses writes can wait in the mailbox without waking
+// the holder: nothing can be sent before the socket becomes writable, and that event wakes the
+// holder, which takes the mailbox before it writes (D-98). A stream faster than its peer then costs
+// no wake-up per post. Opens, closes, Byes and out-of-band messages always wake it. loop_mu_ held,
+// the loop taken.
+bool EngineImpl::waits_for_writable(const Command& c) const noexcept {
+  if (c.kind != Command::Kind::message || stop_ || !c.msg || c.msg->header.oob) return false;
+  const OpCode op = c.msg->header.opcode;
+  if (op != OpCode::request && op != OpCode::response && op != OpCode::signal) return false;
+  return c.channel.write_blocked();
 }
 
 // ---- the holder --------------------------------------------------------------------------------

@@ -201,7 +201,8 @@ void EngineImpl::flush_posted() {
     // response, the first message after a pause). A stream of posts instead goes to the reactor
     // thread, which gathers many messages per send: the queued output makes the loop's release
     // wake it, and later posts find it holding the loop (D-84).
-    if (role_ != Owner::poster || ch->read_since_write || now_ - ch->last_write >= kStreamGap) on_writable(*ch);
+    const bool now = role_ != Owner::poster || ch->read_since_write || now_ - ch->last_write >= kStreamGap;
+    if (now && !ch->write_blocked) on_writable(*ch);
     mark_dirty(*ch);
   }
   to_flush_.clear();
@@ -347,7 +348,10 @@ void EngineImpl::handle_event(const platform::ReadyEvent& ev) {
       if (ev.readiness.readable || ev.readiness.hangup || ev.readiness.error) {
         if (!ch->read_paused()) on_readable(*ch);
       }
-      if (!ch->closing && !ch->draining && ev.readiness.writable) on_writable(*ch);
+      if (!ch->closing && !ch->draining && ev.readiness.writable) {
+        ch->block_writes(false);
+        on_writable(*ch);
+      }
       mark_dirty(*ch);
       return;
   }
