@@ -1,6 +1,9 @@
 // Wire compatibility: raw peers written from the wire description only (16-byte big-endian
 // header, text headers, body) exchange frames with the engine, byte for byte.
+#include <array>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -196,4 +199,66 @@ TEST_CASE("many frames in one write are all delivered in order") {
       FAIL("frame " << i << ": got " << describe(*m));
     }
   }
+}
+
+// The engine gathers many frames into one send, copying parts of at most 512 bytes into one buffer
+// and passing larger ones by reference (D-97), and stops writing a socket that refused a send until
+// it is writable (D-98). Here the raw server does not read until the channel's send queue is full,
+// so the socket is full and sends are partial at arbitrary offsets (inside copied runs, inside
+// large bodies); every frame must still arrive whole, byte-exact and in order.
+TEST_CASE("frames of mixed sizes written into a full socket arrive byte-exact and in order") {
+  auto engine = make_engine(pool_options(16, 256));
+  auto client = make_group(*engine);
+  std::string error;
+  RawSocket listener = RawSocket::listen_tcp(std::string(kLoopback), 0, 0, &error);
+  INFO(error);
+  REQUIRE(listener.valid());
+  const std::string address = "tcp|127.0.0.1|" + std::to_string(listener.local_port());
+  const Link link = start_connect(*engine, *client, address);
+  RawSocket raw = listener.accept(kWait, &error);
+  REQUIRE(raw.valid());
+  expect_frame(raw, {link.client, wire::kHelloRequest, 0, link.hello_id, "~connect_to:" + address + "\r\n", ""});
+  REQUIRE(raw.send_all(wire::encode({4321, wire::kHelloResponse, 0, link.hello_id, "", ""})));
+  expect_hello_response(*client, link);
+
+  // Sizes around the copy limit, empty frames, and bodies of up to 64 KiB.
+  constexpr std::array<std::size_t, 12> kSizes{0, 1, 63, 64, 300, 511, 512, 513, 4000, 65535, 20000, 65535};
+  constexpr int kFrames = 480;  // ~8 MB, more than the loopback socket buffers hold
+  const auto headers_of = [](int i) { return i % 5 == 0 ? "k:v" + std::to_string(i) + "\r\n" : std::string(); };
+  const auto body_of = [&](int i) { return pattern(kSizes[static_cast<std::size_t>(i) % kSizes.size()], static_cast<std::size_t>(i)); };
+  std::atomic<bool> queue_was_full{false};
+  tofu::test::Counter posted;
+  std::vector<MessageId> ids(kFrames);
+  std::thread sender([&] {
+    for (int i = 0; i < kFrames; ++i) {
+      MessagePtr m = engine->get(kWait);
+      if (!m) return;
+      m->header.opcode = OpCode::signal;
+      m->header.channel_number = link.client;
+      if (!headers_of(i).empty() && m->text_headers.add("k", "v" + std::to_string(i)) != Status::success) return;
+      m->set_body(body_of(i));
+      PostResult r = client->post(m);
+      if (r.status == Status::send_queue_full) {
+        queue_was_full = true;
+        posted.add(0);  // wakes the reader
+        r = client->post(m, kWait);
+      }
+      if (!ok(r.status)) return;
+      ids[static_cast<std::size_t>(i)] = r.header.message_id;
+      posted.add();
+    }
+  });
+  // Nothing is read until the engine could not queue more: by then its socket refused writes.
+  const bool full_or_done = posted.wait_until([&](std::size_t n) { return queue_was_full || n == kFrames; }, kWait);
+  CHECK(full_or_done);
+  CHECK(queue_was_full);
+  for (int i = 0; i < kFrames; ++i) {
+    const auto got = wire::read_frame(raw, kWait);
+    if (!got.has_value()) FAIL("frame " << i << " did not arrive");
+    if (!posted.wait_at_least(static_cast<std::size_t>(i) + 1, kWait)) FAIL("frame " << i << " was never posted");
+    const wire::Frame expected{link.client, wire::kSignal, 0, ids[static_cast<std::size_t>(i)], headers_of(i), body_of(i)};
+    if (!(*got == expected)) FAIL("frame " << i << ": expected " << wire::describe(expected) << ", got " << wire::describe(*got));
+  }
+  sender.join();
+  CHECK(posted.value() == static_cast<std::size_t>(kFrames));
 }

@@ -27,6 +27,14 @@ class Counter {
     return count_;
   }
 
+  // True once `done(count)` holds (checked under the lock at each add()); false when it has not
+  // within `timeout`. add(0) wakes waiters whose condition also reads other state.
+  template <class Done>
+  [[nodiscard]] bool wait_until(Done done, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return done(count_); });
+  }
+
   // True once the count reaches `n`; false when it has not within `timeout`.
   [[nodiscard]] bool wait_at_least(std::size_t n, std::chrono::milliseconds timeout) const {
     std::unique_lock lock(mu_);
