@@ -320,7 +320,7 @@ void EngineImpl::on_writable(Channel& ch) {
     std::size_t frames = 0;
     batch.clear();
     const std::size_t queued = ch.send_queue.size();
-    for (; frames < encoders_.size() && frames < queued && batch.has_room(parts.size()); ++frames) {
+    for (; frames < encoders_.size() && frames < queued && batch.has_room(); ++frames) {
       FrameEncoder& enc = encoders_[frames];
       const Message& msg = *ch.send_queue[frames];
       enc.start(msg);
