@@ -36,6 +36,30 @@ void expect_frame(RawSocket& s, const wire::Frame& expected) {
   CHECK(got->body == expected.body);
 }
 
+// A raw TCP server on an ephemeral loopback port and the engine's client channel to it, past the
+// handshake: the HelloRequest is the first frame (the client's channel, opcode 3, its id, the
+// address header), and the raw server answers from its own channel number 4321; the client sees
+// its own.
+struct RawServerLink {
+  RawSocket raw;
+  Link link;
+};
+
+RawServerLink connect_to_raw_server(Engine& engine, ChannelGroup& client) {
+  std::string error;
+  RawSocket listener = RawSocket::listen_tcp(std::string(kLoopback), 0, 0, &error);
+  INFO(error);
+  REQUIRE(listener.valid());
+  const std::string address = "tcp|127.0.0.1|" + std::to_string(listener.local_port());
+  const Link link = start_connect(engine, client, address);
+  RawSocket raw = listener.accept(kWait, &error);
+  REQUIRE(raw.valid());
+  expect_frame(raw, {link.client, wire::kHelloRequest, 0, link.hello_id, "~connect_to:" + address + "\r\n", ""});
+  REQUIRE(raw.send_all(wire::encode({4321, wire::kHelloResponse, 0, link.hello_id, "", ""})));
+  expect_hello_response(client, link);
+  return {std::move(raw), link};
+}
+
 }  // namespace
 
 TEST_CASE("hand-built frames from a raw client are answered byte-exact") {
@@ -108,20 +132,9 @@ TEST_CASE("hand-built frames from a raw client are answered byte-exact") {
 TEST_CASE("the engine as client writes frames of the original format to a raw server") {
   auto engine = make_engine();
   auto client = make_group(*engine);
-  std::string error;
-  RawSocket listener = RawSocket::listen_tcp(std::string(kLoopback), 0, 0, &error);
-  INFO(error);
-  REQUIRE(listener.valid());
-  const std::string address = "tcp|127.0.0.1|" + std::to_string(listener.local_port());
-  const Link link = start_connect(*engine, *client, address);
-  RawSocket raw = listener.accept(kWait, &error);
-  REQUIRE(raw.valid());
-
-  // The HelloRequest is the first frame: the client's channel, opcode 3, its id, the address header.
-  expect_frame(raw, {link.client, wire::kHelloRequest, 0, link.hello_id, "~connect_to:" + address + "\r\n", ""});
-  // The raw server answers from its own channel number 4321; the client sees its own.
-  REQUIRE(raw.send_all(wire::encode({4321, wire::kHelloResponse, 0, link.hello_id, "", ""})));
-  expect_hello_response(*client, link);
+  RawServerLink server = connect_to_raw_server(*engine, *client);
+  RawSocket& raw = server.raw;
+  const Link& link = server.link;
 
   MessagePtr req = make_message(*engine, OpCode::request, link.client, "hello raw");
   REQUIRE(req->text_headers.add("k", "v") == Status::success);
@@ -209,17 +222,9 @@ TEST_CASE("many frames in one write are all delivered in order") {
 TEST_CASE("frames of mixed sizes written into a full socket arrive byte-exact and in order") {
   auto engine = make_engine(pool_options(16, 256));
   auto client = make_group(*engine);
-  std::string error;
-  RawSocket listener = RawSocket::listen_tcp(std::string(kLoopback), 0, 0, &error);
-  INFO(error);
-  REQUIRE(listener.valid());
-  const std::string address = "tcp|127.0.0.1|" + std::to_string(listener.local_port());
-  const Link link = start_connect(*engine, *client, address);
-  RawSocket raw = listener.accept(kWait, &error);
-  REQUIRE(raw.valid());
-  expect_frame(raw, {link.client, wire::kHelloRequest, 0, link.hello_id, "~connect_to:" + address + "\r\n", ""});
-  REQUIRE(raw.send_all(wire::encode({4321, wire::kHelloResponse, 0, link.hello_id, "", ""})));
-  expect_hello_response(*client, link);
+  RawServerLink server = connect_to_raw_server(*engine, *client);
+  RawSocket& raw = server.raw;
+  const Link& link = server.link;
 
   // Sizes around the copy limit, empty frames, and bodies of up to 64 KiB.
   constexpr std::array<std::size_t, 12> kSizes{0, 1, 63, 64, 300, 511, 512, 513, 4000, 65535, 20000, 65535};

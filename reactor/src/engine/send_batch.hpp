@@ -24,7 +24,7 @@ class SendBatch {
   static constexpr std::size_t kMaxBuffers = 128;     // what platform::send_some passes at once
   static constexpr std::size_t kFrameParts = 3;       // header, text headers, body
 
-  SendBatch() : staging_(std::make_unique<std::byte[]>(kStaging)) {}
+  SendBatch() : staging_(std::make_unique_for_overwrite<std::byte[]>(kStaging)) {}  // written before read
 
   void clear() noexcept { count_ = 0; }
   // True when one more frame's parts surely fit.
