@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@
 
 #include "harness.hpp"
 #include "support/process_stats.hpp"
+#include "support/semaphore.hpp"
 #include "support/skip.hpp"
 
 using namespace tofu;
@@ -136,30 +138,28 @@ TEST_CASE("4 threads posting to one group at once keep each thread's order on ev
   constexpr std::size_t kThreads = 4;
   constexpr std::size_t kChannels = 8;
   constexpr std::uint64_t kPerThread = 800;
-  constexpr int kPerThreadWindow = 2;
+  constexpr std::size_t kPerThreadWindow = 2;
   Rig rig(1024);
   const std::vector<ChannelNumber> channels = rig.open(*rig.client, kChannels);
-  std::array<std::array<std::atomic<int>, kChannels>, kThreads> outstanding{};
+  // Per (thread, channel): how many more requests the thread may post before an answer comes back.
+  std::vector<std::unique_ptr<tofu::test::Semaphore>> window;
+  for (std::size_t i = 0; i < kThreads * kChannels; ++i) window.push_back(std::make_unique<tofu::test::Semaphore>(kPerThreadWindow));
+  const auto room = [&](std::size_t t, std::size_t c) -> tofu::test::Semaphore& { return *window[t * kChannels + c]; };
   std::atomic<int> post_failures{0};
   std::vector<std::thread> posters;
   for (std::size_t t = 0; t < kThreads; ++t) {
     posters.emplace_back([&, t] {
       for (std::uint64_t k = 0; k < kPerThread; ++k) {
         const std::size_t c = (t + k) % kChannels;
-        const auto deadline = std::chrono::steady_clock::now() + kWait;
+        // The receiver frees both the window and the pool message: wait for them, not poll.
         MessagePtr m;
-        while ((outstanding[t][c].load() >= kPerThreadWindow || !(m = rig.client_engine->get())) &&
-               std::chrono::steady_clock::now() < deadline) {
-          std::this_thread::sleep_for(200us);  // window full or pool empty: the receiver frees both
-        }
-        if (!m) {
+        if (!room(t, c).acquire_for(kWait) || !(m = rig.client_engine->get(kWait))) {
           post_failures.fetch_add(1);
           return;
         }
         m->header = make_header(OpCode::request);
         m->header.channel_number = channels[c];
         m->set_body("t" + std::to_string(t) + " " + body_for(channels[c], k, (k * 31) % 500));
-        outstanding[t][c].fetch_add(1);
         if (rig.client->post(m).status != Status::success) {
           post_failures.fetch_add(1);
           return;
@@ -193,7 +193,7 @@ TEST_CASE("4 threads posting to one group at once keep each thread's order on ev
       continue;
     }
     next[t][ci->second] += kChannels;
-    outstanding[t][ci->second].fetch_sub(1);
+    room(t, ci->second).release();
   }
   for (auto& p : posters) p.join();
   CHECK(post_failures.load() == 0);
