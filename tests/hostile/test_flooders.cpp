@@ -124,6 +124,49 @@ TEST_CASE("hostile: post() past the per-channel cap is refused at once with send
   CHECK(client->post(extra, 100ms).status == Status::invalid_channel_number);
 }
 
+TEST_CASE("hostile: post() past the per-channel byte cap is refused with send_queue_full, and a message larger than the cap still goes alone",
+          "[hostile]") {
+  // Frames of 65,551 bytes count 1,025 units of 64 bytes. A post is admitted while the channel holds
+  // fewer units than the cap: 256 KiB (4,096 units) admits a fourth frame and refuses a fifth; 1 KiB
+  // admits one frame, larger than the cap, into an empty queue and nothing after it (D-100).
+  const auto [cap, expected] = GENERATE(table<std::size_t, std::size_t>({{256 * 1024, 4}, {1024, 1}}));
+  INFO("max_queued_bytes_per_channel " << cap);
+  EngineOptions o;
+  o.flow.max_queued_per_channel = 1000;  // the byte cap is the one that binds
+  o.flow.max_queued_bytes_per_channel = cap;
+  auto engine = make_engine(o);
+  auto client = make_group(*engine);
+  StalledPeer peer = connect_to_stalled_peer(*engine, *client);
+  const std::string body = pattern(kMaxBodyLen, 5);
+  std::size_t accepted = 0;
+  for (;;) {  // until the queue stays full for 200 ms (see the test above)
+    MessagePtr m = make_message(*engine, OpCode::request, peer.link.client, body);
+    const PostResult r = client->post(m, 200ms);
+    if (r.status != Status::success) {
+      CHECK(r.status == Status::send_queue_full);
+      REQUIRE(m);  // the caller keeps a refused message
+      break;
+    }
+    ++accepted;
+    REQUIRE(accepted < 2000);
+  }
+  // A small message is refused too: the cap counts bytes already queued, whatever the next size.
+  MessagePtr small = make_message(*engine, OpCode::request, peer.link.client, "x");
+  CHECK(client->post(small).status == Status::send_queue_full);
+  REQUIRE(small);
+  peer.connection.abort();
+  std::size_t returned = 0;
+  for (;;) {
+    MessagePtr m = receive(*client);
+    if (m->header.opcode == OpCode::signal && m->header.status == Status::channel_closed) break;
+    INFO(describe(*m));
+    CHECK(m->header.origin == Origin::engine);
+    CHECK(m->body_size() == kMaxBodyLen);
+    ++returned;
+  }
+  CHECK(returned == expected);  // exactly what the byte cap admits: the rest went into the socket before it stalled
+}
+
 TEST_CASE("hostile: post with wait_for_room succeeds as soon as the peer reads again", "[hostile]") {
   EngineOptions o;
   o.flow.max_queued_per_channel = 2;

@@ -120,6 +120,7 @@ TEST_CASE("bye signal on the listener closes it while accepted clients keep work
 TEST_CASE("messages queued for sending come back first when a bye signal closes the channel") {
   EngineOptions o = pool_options(16, 512);
   o.flow.max_queued_per_channel = 512;  // the point is a long queue on one channel
+  o.flow.max_queued_bytes_per_channel = std::size_t{48} << 20;  // ... of large messages
   auto engine = make_engine(o);
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);

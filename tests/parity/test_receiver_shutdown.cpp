@@ -141,6 +141,7 @@ TEST_CASE("shutdown closes every channel and reports it to each group") {
 TEST_CASE("shutdown returns unsent messages with shutdown_started") {
   EngineOptions o = pool_options(16, 512);
   o.flow.max_queued_per_channel = 512;  // the point is a long queue on one channel
+  o.flow.max_queued_bytes_per_channel = std::size_t{48} << 20;  // ... of large messages
   auto engine = make_engine(o);
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);

@@ -305,6 +305,7 @@ TEST_CASE("fault: pools exhausted on both ends recover without loss", "[fault]")
 TEST_CASE("fault: shutdown with thousands of queued messages returns each with a status", "[fault]") {
   EngineOptions o = pool_options(16, 3200);
   o.flow.max_queued_per_channel = 3200;  // thousands queued on one channel is the point here
+  o.flow.max_queued_bytes_per_channel = std::size_t{48} << 20;  // ... of large messages
   auto engine = make_engine(o);
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);

@@ -54,6 +54,12 @@ struct FlowOptions {
   /// message (ChannelGroup::post with a timeout waits for room instead). 0 = a quarter of the pool's
   /// `max` (at least 1): with the default pool, 16.
   std::size_t max_queued_per_channel = 0;
+  /// Most bytes (frames on the wire: 16-byte header, text headers and body, counted in 64-byte
+  /// units rounded up) one channel may hold on their way out, counted like max_queued_per_channel.
+  /// A post is admitted while the channel holds less than this, so one message larger than the cap
+  /// still goes to an empty queue. Keeps what a slow peer makes the engine hold small when messages
+  /// are large, and the bodies waiting to be written in the CPU's cache (D-100). At most 63 MiB.
+  std::size_t max_queued_bytes_per_channel = std::size_t{2} * 1024 * 1024;
   /// Most messages from one channel's peer that may wait in the group's receive queue, delivered
   /// and not yet taken by wait_receive()/try_receive(). At the cap the engine stops reading that
   /// channel until the receiver takes one, so one busy peer cannot put more than this many messages

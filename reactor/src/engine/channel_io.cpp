@@ -44,7 +44,7 @@ void EngineImpl::on_accept(Channel& listener) {
     }
     detail::ChannelRef shared;
     // The application answers the peer's HelloRequest first (awaiting_hello_response).
-    const ChannelNumber n = registry_.allocate(listener.group->id, &shared, 0, true);
+    const ChannelNumber n = registry_.allocate(listener.group->id, &shared, 0, 0, true);
     if (n == 0) {
       log_.warn("listener ", listener.number, ": no free channel number, connection refused");
       platform::close_socket(s);
@@ -313,7 +313,8 @@ void EngineImpl::on_writable(Channel& ch) {
   std::array<ConstBuffer, 3> parts;
   detail::SendBatch& batch = send_batch_;
   std::size_t written = 0;  // messages fully written: their slots are released once, at the end
-  const auto finish = [&] { release_slots(ch, written); };
+  std::uint32_t written_units = 0;
+  const auto finish = [&] { release_slots(ch, written, written_units); };
   for (int round = 0; round < kMaxWritesPerEvent && !ch.send_queue.empty() && !ch.bye_sent; ++round) {
     // Gather as many frames as the iovec budget holds into one send (a small frame takes two
     // entries, header and body); a frame after a Bye frame is never sent.
@@ -365,6 +366,7 @@ void EngineImpl::on_writable(Channel& ch) {
       ch.send_queue.pop_front();
       ch.front_sent = 0;
       ++written;
+      written_units += detail::ChannelShared::units_for(*done);
       const OpCode op = done->header.opcode;
       written_.push_back(std::move(done));
       if (op == OpCode::bye_request || op == OpCode::bye_response || op == OpCode::bye_signal) {

@@ -20,7 +20,7 @@ bool ChannelRegistry::free_locked(ChannelNumber n) const {
 }
 
 ChannelNumber ChannelRegistry::take_locked(ChannelNumber n, std::uint64_t group, ChannelRef* ref,
-                                           std::uint32_t queued, bool awaiting) {
+                                           std::uint32_t queued, std::uint32_t units, bool awaiting) {
   if (spare_.empty()) {
     blocks_.push_back(std::make_unique<ChannelShared[]>(kBlock));
     for (std::size_t i = kBlock; i > 0; --i) spare_.push_back(&blocks_.back()[i - 1]);
@@ -31,8 +31,9 @@ ChannelNumber ChannelRegistry::take_locked(ChannelNumber n, std::uint64_t group,
   // generation also sees the new owner (ChannelRegistry::find reads them in the other order).
   s->awaiting_hello_response.store(awaiting, std::memory_order_relaxed);
   s->group.store(group, std::memory_order_relaxed);
-  const std::uint32_t gen = ChannelShared::generation_of(s->counts.load(std::memory_order_relaxed)) + 1;
-  s->counts.store(static_cast<std::uint64_t>(gen) << 32 | queued, std::memory_order_release);
+  const std::uint32_t gen =
+      (ChannelShared::generation_of(s->counts.load(std::memory_order_relaxed)) + 1) & ChannelShared::kGenerationMask;
+  s->counts.store(ChannelShared::pack(gen, queued, units), std::memory_order_release);
   auto& page = pages_[n >> kPageBits];
   if (page.load(std::memory_order_relaxed) == nullptr) page.store(new Page{}, std::memory_order_release);
   (*page.load(std::memory_order_relaxed))[n & (kPageSize - 1)].store(s, std::memory_order_release);
@@ -41,22 +42,23 @@ ChannelNumber ChannelRegistry::take_locked(ChannelNumber n, std::uint64_t group,
   return n;
 }
 
-ChannelNumber ChannelRegistry::allocate(std::uint64_t group, ChannelRef* ref, std::uint32_t queued, bool awaiting) {
+ChannelNumber ChannelRegistry::allocate(std::uint64_t group, ChannelRef* ref, std::uint32_t queued, std::uint32_t units,
+                                       bool awaiting) {
   std::lock_guard lock(mu_);
   std::uniform_int_distribution<unsigned> pick(kFirst, kLast);
   for (int attempt = 0; attempt < 64; ++attempt) {
     const auto n = static_cast<ChannelNumber>(pick(rng_));
-    if (free_locked(n)) return take_locked(n, group, ref, queued, awaiting);
+    if (free_locked(n)) return take_locked(n, group, ref, queued, units, awaiting);
   }
   // Nearly full: scan. Quarantined numbers are used only when nothing else is left.
   for (unsigned n = kFirst; n <= kLast; ++n) {
-    if (free_locked(static_cast<ChannelNumber>(n))) return take_locked(static_cast<ChannelNumber>(n), group, ref, queued, awaiting);
+    if (free_locked(static_cast<ChannelNumber>(n))) return take_locked(static_cast<ChannelNumber>(n), group, ref, queued, units, awaiting);
   }
   if (!recent_.empty()) {
     const ChannelNumber n = recent_.front();
     recent_.pop_front();
     recent_set_.erase(n);
-    return take_locked(n, group, ref, queued, awaiting);
+    return take_locked(n, group, ref, queued, units, awaiting);
   }
   return 0;
 }

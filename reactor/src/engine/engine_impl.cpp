@@ -66,7 +66,14 @@ std::size_t pool_size(const PoolOptions& pool) { return std::max(pool.max, pool.
 // A FlowOptions per-channel cap: as asked, or 0 = a quarter of the pool, at least 1.
 std::uint32_t per_channel_cap(std::size_t asked, const PoolOptions& pool) {
   const std::size_t cap = asked != 0 ? asked : std::max<std::size_t>(1, pool_size(pool) / 4);
-  return static_cast<std::uint32_t>(std::min<std::size_t>(cap, UINT32_MAX));
+  return static_cast<std::uint32_t>(std::min<std::size_t>(cap, detail::ChannelShared::kMaxQueued));
+}
+
+// The byte cap in the 64-byte units ChannelShared counts: at least one (a message is always
+// admitted to an empty queue), at most what the count's field holds.
+std::uint32_t queued_units_cap(std::size_t bytes) {
+  const std::size_t units = std::max<std::size_t>(1, bytes / 64);
+  return static_cast<std::uint32_t>(std::min<std::size_t>(units, detail::ChannelShared::kMaxUnitsCap));
 }
 }  // namespace
 
@@ -114,6 +121,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       poller_(std::move(poller)),
       backend_(backend),
       max_queued_(per_channel_cap(options.flow.max_queued_per_channel, options.pool)),
+      max_queued_units_(queued_units_cap(options.flow.max_queued_bytes_per_channel)),
       max_untaken_(per_channel_cap(options.flow.max_untaken_per_channel, options.pool)),
       resume_untaken_(max_untaken_ / 2),
       // A cap at the pool's size can never bind: every untaken frame holds a pool message.
@@ -192,7 +200,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
       return r;
     }
     // The request itself takes the channel's first queued slot.
-    const ChannelNumber n = registry_.allocate(group->id, &c.channel, 1);
+    const ChannelNumber n = registry_.allocate(group->id, &c.channel, 1, detail::ChannelShared::units_for(m));
     if (n == 0) {
       m.header = before;
       r.status = Status::not_allowed;  // all 65534 channel numbers are in use
@@ -203,7 +211,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     c.channel = registry_.find(m.header.channel_number, group->id);
     r.status = c.channel ? admit_post(*c.channel.shared, m) : Status::invalid_channel_number;
     if (ok(r.status)) {
-      switch (c.channel.try_reserve(max_queued_)) {
+      switch (c.channel.try_reserve(max_queued_, detail::ChannelShared::units_for(m), max_queued_units_)) {
         case detail::ChannelShared::Reserve::ok: break;
         case detail::ChannelShared::Reserve::full: r.status = Status::send_queue_full; break;
         case detail::ChannelShared::Reserve::gone: r.status = Status::invalid_channel_number; break;
@@ -212,7 +220,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
         // Exactly one HelloResponse answers an accepted connection's HelloRequest.
         bool expected = true;
         if (!c.channel.shared->awaiting_hello_response.compare_exchange_strong(expected, false)) {
-          c.channel.release();
+          c.channel.release(1, detail::ChannelShared::units_for(m));
           r.status = Status::not_allowed;
         }
       }
@@ -230,7 +238,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     if (opens) {
       registry_.release(msg->header.channel_number);
     } else {
-      c.channel.release();
+      c.channel.release(1, detail::ChannelShared::units_for(*msg));
       if (msg->header.opcode == OpCode::hello_response) c.channel.shared->awaiting_hello_response.store(true);
     }
     msg->header = before;

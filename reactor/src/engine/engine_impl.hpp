@@ -97,7 +97,8 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   void flush_posted();
   void handle_event(const platform::ReadyEvent& ev);
   void give_back(Command& c, Status status);
-  void release_slots(detail::Channel& ch, std::size_t n);
+  void release_slots(detail::Channel& ch, std::size_t n, std::uint32_t units);
+  void release_queue_slots(detail::Channel& ch);
   void on_accept(detail::Channel& listener);
   void on_connect(detail::Channel& ch, const platform::Readiness& r);
   void on_readable(detail::Channel& ch);
@@ -159,6 +160,7 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
 
   // Flow control (spec section 9).
   const std::uint32_t max_queued_;          // per channel, resolved from FlowOptions
+  const std::uint32_t max_queued_units_;    // per channel, in 64-byte units (D-100)
   const std::uint32_t max_untaken_;         // per channel, resolved from FlowOptions (D-95)
   const std::uint32_t resume_untaken_;      // ... and the low mark at which reading resumes
   const bool count_untaken_;                // false when the cap cannot bind: nothing is counted

@@ -157,15 +157,22 @@ void EngineImpl::dispatch_message(Command& c) {
 
 // A posted message that never reaches a send queue goes back with `status` and frees its slot.
 void EngineImpl::give_back(Command& c, Status status) {
-  c.channel.release();
+  c.channel.release(1, detail::ChannelShared::units_for(*c.msg));
   return_to_app(*c.group, std::move(c.msg), status);
   if (room_waiters_.load() != 0) notify_room();
 }
 
-void EngineImpl::release_slots(Channel& ch, std::size_t n) {
+void EngineImpl::release_slots(Channel& ch, std::size_t n, std::uint32_t units) {
   if (n == 0) return;
-  ch.shared.release(static_cast<std::uint32_t>(n));
+  ch.shared.release(static_cast<std::uint32_t>(n), units);
   if (room_waiters_.load() != 0) notify_room();
+}
+
+// Frees the slots of every message in the channel's send queue (before they go back to the app).
+void EngineImpl::release_queue_slots(Channel& ch) {
+  std::uint32_t units = 0;
+  for (const MessagePtr& m : ch.send_queue) units += detail::ChannelShared::units_for(*m);
+  release_slots(ch, ch.send_queue.size(), units);
 }
 
 void EngineImpl::queue_for_send(Channel& ch, MessagePtr m) {
@@ -281,7 +288,7 @@ void EngineImpl::open_listener(Command& c) {
     give_back(c, Status::listen_failed);
     return;
   }
-  c.channel.release();  // the request comes back as the response below
+  c.channel.release(1, detail::ChannelShared::units_for(m));  // the request comes back as the response below
   // Success: the request comes back as WelcomeResponse, carrying the address actually bound
   // (useful with port 0).
   m.header.opcode = OpCode::welcome_response;
@@ -486,7 +493,7 @@ void EngineImpl::lose_peer(Channel& ch, Status reason) {
     return;
   }
   release_socket(ch);
-  release_slots(ch, ch.send_queue.size());
+  release_queue_slots(ch);
   for (MessagePtr& m : ch.send_queue) return_to_app(*ch.group, std::move(m), reason);
   ch.send_queue.clear();
   ch.front_sent = 0;
@@ -696,7 +703,7 @@ void EngineImpl::close_channel(Channel& ch, Status reason) {
   ch.pause = detail::Pause::none;  // paused_ entries for it are skipped (closing)
   release_socket(ch);
   // Unsent messages go back first, each with the reason; then one channel_closed Signal.
-  release_slots(ch, ch.send_queue.size());
+  release_queue_slots(ch);
   for (MessagePtr& m : ch.send_queue) return_to_app(*ch.group, std::move(m), reason);
   ch.send_queue.clear();
   ch.partial.reset();
