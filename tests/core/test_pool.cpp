@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -8,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/blocked_waiter.hpp"
 #include "tofu/pool.hpp"
 
 using tofu::MessagePtr;
@@ -264,4 +267,27 @@ TEST_CASE("pool: a waiter on another thread is woken by a return", "[core]") {
   MessagePtr m = got.get();
   CHECK(m);
   CHECK(pool->stats().in_use == 1);
+}
+
+TEST_CASE("pool: a batch return wakes every get(timeout) it has messages for", "[core]") {
+  using namespace std::chrono_literals;
+  const auto pool = Pool::create({0, 3});
+  std::vector<MessagePtr> held;
+  for (int i = 0; i < 3; ++i) held.push_back(pool->get());
+  REQUIRE(pool->stats().in_use == 3);
+  // Each sleeper keeps what it gets: a message it dropped would come back and wake the next one,
+  // hiding a batch return that woke only one of them.
+  std::array<MessagePtr, 3> got;
+  std::vector<std::unique_ptr<tofu::test::BlockedWaiter>> sleepers;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    sleepers.push_back(std::make_unique<tofu::test::BlockedWaiter>([&pool, &got, i] { got[i] = pool->get(30s); }));
+    if (tofu::test::BlockedWaiter::can_confirm_asleep()) CHECK(sleepers.back()->asleep_confirmed());
+  }
+  pool->recycle_all(held);  // one batch of three
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    INFO("sleeper " << i);
+    REQUIRE(sleepers[i]->returned_within(10'000ms));
+    CHECK(got[i]);
+  }
+  CHECK(pool->stats().in_use == 3);
 }

@@ -107,6 +107,7 @@ class TOFU_API Pool : public std::enable_shared_from_this<Pool> {
   // Returns a message made by the pool of `home` (the pool may be gone: then it is freed).
   static void recycle(detail::PoolHome* home, Message* m) noexcept;
   void put_locked(std::unique_ptr<Message> m, std::vector<std::function<void()>>& ready) noexcept;
+  void wake_sleepers_locked(std::size_t returned) noexcept;
   [[nodiscard]] bool available_locked() const noexcept { return !idle_.empty() || idle_.size() + in_use_ < max_; }
   MessagePtr take_locked(std::unique_lock<std::mutex>& lock);
   [[nodiscard]] std::unique_ptr<Message> fresh_message() const;

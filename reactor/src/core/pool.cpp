@@ -181,8 +181,7 @@ MessagePtr Pool::clone(const Message& src) {
   return m;
 }
 
-// With home_->mu held. Wakes a sleeping get(timeout) under the lock: once it is released the pool
-// may be destroyed by another thread, so nothing of it is touched after that.
+// With home_->mu held. The caller then wakes sleeping get(timeout) calls (wake_sleepers_locked).
 void Pool::put_locked(std::unique_ptr<Message> m, std::vector<std::function<void()>>& ready) noexcept {
   --in_use_;
   idle_.push_back(std::move(m));  // capacity reserved in the constructor
@@ -198,7 +197,19 @@ void Pool::put_locked(std::unique_ptr<Message> m, std::vector<std::function<void
       return true;
     });
   }
-  if (sleepers_ > 0) returned_.notify_one();
+}
+
+// With home_->mu held, after `returned` messages came back: once per return or batch of returns,
+// not per message (a notify with a sleeper takes the condition variable's own lock each time). Under
+// the lock: once it is released the pool may be destroyed by another thread, so nothing of it is
+// touched after that.
+void Pool::wake_sleepers_locked(std::size_t returned) noexcept {
+  if (sleepers_ == 0) return;
+  if (returned > 1 && sleepers_ > 1) {
+    returned_.notify_all();
+  } else {
+    returned_.notify_one();
+  }
 }
 
 void Pool::recycle(detail::PoolHome* home, Message* raw) noexcept {
@@ -208,6 +219,7 @@ void Pool::recycle(detail::PoolHome* home, Message* raw) noexcept {
   if (pool == nullptr) return free_orphan(home, raw, lock);
   std::vector<std::function<void()>> ready;
   pool->put_locked(std::unique_ptr<Message>(raw), ready);
+  pool->wake_sleepers_locked(1);
   lock.unlock();
   for (auto& cb : ready) cb();  // callbacks never touch the pool
 }
@@ -228,6 +240,7 @@ void Pool::recycle_all(std::vector<MessagePtr>& msgs) noexcept {
     for (MessagePtr& m : msgs) {
       if (m) put_locked(std::unique_ptr<Message>(m.release()), ready);
     }
+    wake_sleepers_locked(mine);
   }
   msgs.clear();
   for (auto& cb : ready) cb();
