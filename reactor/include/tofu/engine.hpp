@@ -52,7 +52,7 @@ struct FlowOptions {
   /// Most messages one channel may hold on their way out: posted and not yet fully written (or
   /// handed back). Past it post() answers Status::send_queue_full at once and the caller keeps the
   /// message (ChannelGroup::post with a timeout waits for room instead). 0 = a quarter of the pool's
-  /// `max` (at least 1): with the default pool, 16.
+  /// `max` (at least 1): with the default pool, 16. At most 1,048,575.
   std::size_t max_queued_per_channel = 0;
   /// Most bytes (frames on the wire: 16-byte header, text headers and body, counted in 64-byte
   /// units rounded up) one channel may hold on their way out, counted like max_queued_per_channel.

@@ -63,10 +63,10 @@ Status resolve(const Message& m, std::unique_ptr<platform::SocketAddress>& out) 
 
 // The most messages the pool may hold (its `max`, or `initial` when that is larger).
 std::size_t pool_size(const PoolOptions& pool) { return std::max(pool.max, pool.initial); }
-// A FlowOptions per-channel cap: as asked, or 0 = a quarter of the pool, at least 1.
-std::uint32_t per_channel_cap(std::size_t asked, const PoolOptions& pool) {
+// A FlowOptions per-channel cap: as asked, or 0 = a quarter of the pool, at least 1; at most `limit`.
+std::uint32_t per_channel_cap(std::size_t asked, const PoolOptions& pool, std::size_t limit) {
   const std::size_t cap = asked != 0 ? asked : std::max<std::size_t>(1, pool_size(pool) / 4);
-  return static_cast<std::uint32_t>(std::min<std::size_t>(cap, detail::ChannelShared::kMaxQueued));
+  return static_cast<std::uint32_t>(std::min<std::size_t>(cap, limit));
 }
 
 // The byte cap in the 64-byte units ChannelShared counts: at least one (a message is always
@@ -120,9 +120,10 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       log_(options.logger),
       poller_(std::move(poller)),
       backend_(backend),
-      max_queued_(per_channel_cap(options.flow.max_queued_per_channel, options.pool)),
+      // The outbound count lives in a 20-bit field of ChannelShared::counts (D-100).
+      max_queued_(per_channel_cap(options.flow.max_queued_per_channel, options.pool, detail::ChannelShared::kMaxQueued)),
       max_queued_units_(queued_units_cap(options.flow.max_queued_bytes_per_channel)),
-      max_untaken_(per_channel_cap(options.flow.max_untaken_per_channel, options.pool)),
+      max_untaken_(per_channel_cap(options.flow.max_untaken_per_channel, options.pool, UINT32_MAX)),
       resume_untaken_(max_untaken_ / 2),
       // A cap at the pool's size can never bind: every untaken frame holds a pool message.
       count_untaken_(max_untaken_ < pool_size(options.pool)),
