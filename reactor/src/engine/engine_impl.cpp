@@ -132,7 +132,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<platform::P
       send_timeout_(options.flow.send_timeout),
       spin_(std::max(options.spin, std::chrono::microseconds(0))),
       fault_hook_(options.fault_hook),
-      read_buffer_(4 * kReadSize),
+      read_buffer_(kReadSize),
       resume_batch_(std::max<std::size_t>(1, pool_size(options.pool) / 8)) {}
 
 EngineImpl::~EngineImpl() { shutdown(); }

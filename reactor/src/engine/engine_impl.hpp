@@ -221,8 +221,9 @@ class EngineImpl : public std::enable_shared_from_this<EngineImpl> {
   std::vector<ChannelNumber> to_flush_;  // got posted messages in this batch
   std::vector<ChannelNumber> dirty_;   // interest may have changed: re-synced at the end of the iteration
   std::uint64_t generation_ = 0;
-  static constexpr std::size_t kReadSize = 64 * 1024;  // one read, unless read_span() allows more
-  std::vector<std::byte> read_buffer_;                 // 4 * kReadSize
+  static constexpr std::size_t kReadSize = 64 * 1024;         // one read, unless read_span() allows more
+  static constexpr std::size_t kLargeReadSize = 1024 * 1024;  // one read of large frames (D-102)
+  std::vector<std::byte> read_buffer_;  // kReadSize, grown to kLargeReadSize by the first large read
   std::array<FrameEncoder, 64> encoders_{};  // frames gathered into one send
   detail::SendBatch send_batch_;  // the buffers of one send, small parts copied together (D-97)
   std::vector<ChannelNumber> paused_;   // read-paused channels, resumed when the pool has messages
