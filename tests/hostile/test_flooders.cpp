@@ -15,6 +15,29 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Posts copies of `body` to a stalled peer's channel with post(.., 200 ms) until one is refused. A
+// refusal only says the queue is full at that instant (the reactor may not have written yet), so
+// the queue is full once a post found no room for 200 ms. Returns why the last post was refused and
+// the refused message (which the caller keeps).
+struct Filled {
+  Status status = Status::success;
+  MessagePtr refused;
+};
+Filled fill_send_queue(Engine& engine, ChannelGroup& client, ChannelNumber channel, const std::string& body) {
+  Filled f;
+  for (std::size_t accepted = 0;; ++accepted) {
+    REQUIRE(accepted < 2000);
+    MessagePtr m = make_message(engine, OpCode::request, channel, body);
+    const PostResult r = client.post(m, 200ms);
+    if (r.status != Status::success) {
+      f.status = r.status;
+      f.refused = std::move(m);
+      return f;
+    }
+    CHECK_FALSE(m);
+  }
+}
+
 void flood_then_leave(bool reset) {
   EchoBed bed;  // the DEFAULT pool (16..64) and flow options
 
@@ -83,20 +106,8 @@ TEST_CASE("hostile: post() past the per-channel cap is refused at once with send
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);  // reads the handshake, then nothing
   const std::string body = pattern(kMaxBodyLen, 3);
-  // Far more than the socket buffers take. A refusal only says the queue is full at that instant
-  // (the reactor may not have written yet), so fill with post(.., 200 ms) until the queue stays full.
-  std::size_t accepted = 0;
-  for (;;) {
-    MessagePtr m = make_message(*engine, OpCode::request, peer.link.client, body);
-    const PostResult r = client->post(m, 200ms);
-    if (r.status != Status::success) {
-      CHECK(r.status == Status::send_queue_full);
-      break;
-    }
-    CHECK_FALSE(m);
-    ++accepted;
-    REQUIRE(accepted < 2000);
-  }
+  // Far more than the socket buffers take.
+  CHECK(fill_send_queue(*engine, *client, peer.link.client, body).status == Status::send_queue_full);
   // Now an immediate post is refused at once, and the caller keeps the message untouched.
   MessagePtr extra = make_message(*engine, OpCode::request, peer.link.client, body);
   const PostResult refused = client->post(extra);
@@ -138,18 +149,9 @@ TEST_CASE("hostile: post() past the per-channel byte cap is refused with send_qu
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);
   const std::string body = pattern(kMaxBodyLen, 5);
-  std::size_t accepted = 0;
-  for (;;) {  // until the queue stays full for 200 ms (see the test above)
-    MessagePtr m = make_message(*engine, OpCode::request, peer.link.client, body);
-    const PostResult r = client->post(m, 200ms);
-    if (r.status != Status::success) {
-      CHECK(r.status == Status::send_queue_full);
-      REQUIRE(m);  // the caller keeps a refused message
-      break;
-    }
-    ++accepted;
-    REQUIRE(accepted < 2000);
-  }
+  const Filled filled = fill_send_queue(*engine, *client, peer.link.client, body);
+  CHECK(filled.status == Status::send_queue_full);
+  REQUIRE(filled.refused);  // the caller keeps a refused message
   // A small message is refused too: the cap counts bytes already queued, whatever the next size.
   MessagePtr small = make_message(*engine, OpCode::request, peer.link.client, "x");
   CHECK(client->post(small).status == Status::send_queue_full);
@@ -174,13 +176,7 @@ TEST_CASE("hostile: post with wait_for_room succeeds as soon as the peer reads a
   auto client = make_group(*engine);
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);
   const std::string body = pattern(kMaxBodyLen, 4);
-  std::size_t posted = 0;
-  for (;;) {  // until the queue stays full for 200 ms (see the test above)
-    MessagePtr m = make_message(*engine, OpCode::request, peer.link.client, body);
-    if (client->post(m, 200ms).status != Status::success) break;
-    ++posted;
-    REQUIRE(posted < 2000);
-  }
+  (void)fill_send_queue(*engine, *client, peer.link.client, body);
   // A reader thread drains the raw peer after a moment; the waiting post then goes through.
   std::thread reader([&] {
     std::this_thread::sleep_for(200ms);  // the post below must be waiting, not succeed at once
