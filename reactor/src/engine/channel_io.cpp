@@ -320,7 +320,7 @@ bool EngineImpl::deliver_frame(Channel& ch, MessagePtr m) {
 }
 
 void EngineImpl::on_writable(Channel& ch) {
-  std::array<ConstBuffer, 3> parts;
+  std::array<ConstBuffer, detail::SendBatch::kFrameParts> parts;  // one frame's parts
   detail::SendBatch& batch = send_batch_;
   std::size_t written = 0;  // messages fully written: their slots are released once, at the end
   std::uint32_t written_units = 0;

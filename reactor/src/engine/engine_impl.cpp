@@ -192,6 +192,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
   }
   Command c;
   c.group = group.get();
+  const std::uint32_t units = detail::ChannelShared::units_for(m);  // what the byte cap counts (D-100)
   const bool opens = m.header.channel_number == 0 &&
                      (m.header.opcode == OpCode::hello_request || m.header.opcode == OpCode::welcome_request);
   if (opens) {
@@ -201,7 +202,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
       return r;
     }
     // The request itself takes the channel's first queued slot.
-    const ChannelNumber n = registry_.allocate(group->id, &c.channel, 1, detail::ChannelShared::units_for(m));
+    const ChannelNumber n = registry_.allocate(group->id, &c.channel, 1, units);
     if (n == 0) {
       m.header = before;
       r.status = Status::not_allowed;  // all 65534 channel numbers are in use
@@ -212,7 +213,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     c.channel = registry_.find(m.header.channel_number, group->id);
     r.status = c.channel ? admit_post(*c.channel.shared, m) : Status::invalid_channel_number;
     if (ok(r.status)) {
-      switch (c.channel.try_reserve(max_queued_, detail::ChannelShared::units_for(m), max_queued_units_)) {
+      switch (c.channel.try_reserve(max_queued_, units, max_queued_units_)) {
         case detail::ChannelShared::Reserve::ok: break;
         case detail::ChannelShared::Reserve::full: r.status = Status::send_queue_full; break;
         case detail::ChannelShared::Reserve::gone: r.status = Status::invalid_channel_number; break;
@@ -221,7 +222,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
         // Exactly one HelloResponse answers an accepted connection's HelloRequest.
         bool expected = true;
         if (!c.channel.shared->awaiting_hello_response.compare_exchange_strong(expected, false)) {
-          c.channel.release(1, detail::ChannelShared::units_for(m));
+          c.channel.release(1, units);
           r.status = Status::not_allowed;
         }
       }
@@ -239,7 +240,7 @@ PostResult EngineImpl::post(const std::shared_ptr<detail::GroupState>& group, Me
     if (opens) {
       registry_.release(msg->header.channel_number);
     } else {
-      c.channel.release(1, detail::ChannelShared::units_for(*msg));
+      c.channel.release(1, units);
       if (msg->header.opcode == OpCode::hello_response) c.channel.shared->awaiting_hello_response.store(true);
     }
     msg->header = before;
