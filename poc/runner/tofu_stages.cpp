@@ -14,10 +14,10 @@
 #include <system_error>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "runner/child_process.hpp"
+#include "runner/parse_command_line.hpp"
 #include "runner/stage_summary.hpp"
 
 namespace fs = std::filesystem;
@@ -93,14 +93,7 @@ int main(int argc, char** argv) {
   app.add_flag("--fail-on-skip", fail_on_skip,
                "Count a skip as a failure (on real Windows, where every stage can run)");
   app.add_option("stage-args", stage_args, "After --: passed to every stage (only flags all stages know)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    (void)app.exit(e);
-    return 2;
-  }
+  if (const auto status = poc::parse_command_line(app, argc, argv)) return *status;
 
   const fs::path dir = stage_dir.empty() ? poc::own_directory() : fs::path(stage_dir);
   const auto found = find_stages(dir);

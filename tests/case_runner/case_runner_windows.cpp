@@ -13,7 +13,6 @@
 // name escaped as CatchAddTests.cmake does (`,`, `[`, `]`). A failed case's output is printed, a
 // skipped case's reason. Exit status: 0 = every case passed or skipped, 1 = a case failed or timed
 // out, 2 = usage error, or the listing failed or was empty.
-#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "runner/child_process.hpp"
+#include "runner/parse_command_line.hpp"
 
 namespace fs = std::filesystem;
 
@@ -59,14 +59,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   app.prefix_command();  // TEST_PROGRAM and everything after it: remaining()
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    (void)app.exit(e);
-    return 2;
-  }
+  if (const auto status = poc::parse_command_line(app, argc, argv)) return *status;
   const std::vector<std::string> rest = app.remaining();
   if (rest.empty()) {
     std::fputs("usage: tofu_case_runner [--timeout SECONDS] TEST_PROGRAM [ARGS...]\n", stderr);
