@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "hostile.hpp"
+#include "support/blocked_waiter.hpp"
 #include "raw_peer.hpp"
 
 using namespace tofu;
@@ -177,18 +178,19 @@ TEST_CASE("hostile: post with wait_for_room succeeds as soon as the peer reads a
   StalledPeer peer = connect_to_stalled_peer(*engine, *client);
   const std::string body = pattern(kMaxBodyLen, 4);
   (void)fill_send_queue(*engine, *client, peer.link.client, body);
-  // A reader thread drains the raw peer after a moment; the waiting post then goes through.
+  MessagePtr m = make_message(*engine, OpCode::request, peer.link.client, "after the wait");
+  PostResult r;
+  // The post waits for room (asleep, where the OS says so) before the peer reads anything.
+  test::BlockedWaiter poster([&] { r = client->post(m, kWait); });
+  if (test::BlockedWaiter::can_confirm_asleep()) CHECK(poster.asleep_confirmed());
+  const auto drain_start = std::chrono::steady_clock::now();
   std::thread reader([&] {
-    std::this_thread::sleep_for(200ms);  // the post below must be waiting, not succeed at once
     std::size_t discarded = 0;
     (void)peer.connection.wait_closed(3000ms, &discarded);
   });
-  MessagePtr m = make_message(*engine, OpCode::request, peer.link.client, "after the wait");
-  const auto start = std::chrono::steady_clock::now();
-  const PostResult r = client->post(m, kWait);
-  const auto waited = std::chrono::steady_clock::now() - start;
+  REQUIRE(poster.returned_within(kWait));
   reader.join();
   CHECK(r.status == Status::success);
   CHECK_FALSE(m);
-  CHECK(waited >= 100ms);  // it really waited for room (not a timing claim: the reader sleeps 200 ms first)
+  CHECK(poster.returned() >= drain_start);  // it waited for room until the peer read again
 }

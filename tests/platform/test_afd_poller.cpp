@@ -135,6 +135,8 @@ TEST_CASE("afd poller: a completion after the interest shrank reports only what 
   // Data and FIN: the pending read poll completes with RECEIVE|DISCONNECT...
   send_byte(pair.client);
   REQUIRE(::shutdown(pair.client.get(), SD_SEND) == 0);
+  // Time for the completion to reach the port: nothing reports a queued completion without
+  // dequeuing it, which is what this test must not do yet.
   std::this_thread::sleep_for(200ms);
   // ...but before it is dequeued, reading is paused (the engine's pool ran dry).
   REQUIRE(poller->modify(native(pair.server), kNothing, 3).ok());

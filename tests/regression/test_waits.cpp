@@ -11,11 +11,13 @@
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
+#include "support/blocked_waiter.hpp"
 #include "support/bounded_call.hpp"
 
 using namespace tofu;
 using namespace tofu::parity;
 using namespace std::chrono_literals;
+using tofu::test::BlockedWaiter;
 using tofu::test::must_return_within;
 
 namespace {
@@ -91,15 +93,13 @@ TEST_CASE("waits: shutdown() returns while the reactor sleeps with nothing to do
 TEST_CASE("waits: wait_receive with milliseconds::max() waits for the message", "[regression]") {
   auto engine = make_engine();
   auto group = make_group(*engine);
-  std::thread waker([&] {
-    std::this_thread::sleep_for(200ms);  // the receiver is asleep by then
-    (void)group->update_receiver();
-  });
   MessagePtr m;
   ReceiveEnd end = ReceiveEnd::shutdown;
-  must_return_within(kWait, "wait_receive(milliseconds::max())",
-                     [&] { m = group->wait_receive(std::chrono::milliseconds::max(), &end); });
-  waker.join();
+  // Woken only once the receiver is inside the wait (asleep, where the OS says so).
+  BlockedWaiter receiver([&] { m = group->wait_receive(std::chrono::milliseconds::max(), &end); });
+  if (BlockedWaiter::can_confirm_asleep()) CHECK(receiver.asleep_confirmed());
+  (void)group->update_receiver();
+  REQUIRE(receiver.returned_within(kWait));
   REQUIRE(m);
   CHECK(end == ReceiveEnd::message);
   CHECK(m->header.status == Status::receiver_update);
@@ -111,13 +111,10 @@ TEST_CASE("waits: Engine::get and post with milliseconds::max() wait for what th
   auto engine = make_engine(pool_options(1, 1));
   MessagePtr only = engine->get();
   REQUIRE(only);
-  std::thread giver([&] {
-    std::this_thread::sleep_for(200ms);  // the getter is asleep by then
-    only.reset();
-  });
   MessagePtr got;
-  must_return_within(kWait, "Engine::get(milliseconds::max())",
-                     [&] { got = engine->get(std::chrono::milliseconds::max()); });
-  giver.join();
+  BlockedWaiter getter([&] { got = engine->get(std::chrono::milliseconds::max()); });
+  if (BlockedWaiter::can_confirm_asleep()) CHECK(getter.asleep_confirmed());
+  only.reset();
+  REQUIRE(getter.returned_within(kWait));
   CHECK(got);
 }
