@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
+#include "raw_peer.hpp"
 #include "support/blocked_waiter.hpp"
 #include "support/bounded_call.hpp"
 
@@ -117,4 +118,30 @@ TEST_CASE("waits: Engine::get and post with milliseconds::max() wait for what th
   only.reset();
   REQUIRE(getter.returned_within(kWait));
   CHECK(got);
+
+  // post() into a send queue full because the peer stopped reading waits until it reads again.
+  EngineOptions o = pool_options(16, 64);
+  o.flow.max_queued_per_channel = 2;
+  auto sender = make_engine(o);
+  auto client = make_group(*sender);
+  StalledPeer peer = connect_to_stalled_peer(*sender, *client);
+  const std::string body = pattern(kMaxBodyLen, 7);
+  MessagePtr m;
+  PostResult r;
+  for (int i = 0; i < 2000 && r.status == Status::success; ++i) {  // until stuck for 200 ms
+    m = make_message(*sender, OpCode::request, peer.link.client, body);
+    r = client->post(m, 200ms);
+  }
+  REQUIRE(r.status == Status::send_queue_full);
+  REQUIRE(m);
+  BlockedWaiter poster([&] { r = client->post(m, std::chrono::milliseconds::max()); });
+  if (BlockedWaiter::can_confirm_asleep()) CHECK(poster.asleep_confirmed());
+  std::thread reader([&] {
+    std::size_t discarded = 0;
+    (void)peer.connection.wait_closed(3000ms, &discarded);
+  });
+  REQUIRE(poster.returned_within(kWait));
+  reader.join();
+  CHECK(r.status == Status::success);
+  CHECK_FALSE(m);
 }
